@@ -1,0 +1,102 @@
+"""A real weir process driven by redis-py: the foundation of every other suite."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import redis
+
+from tests.servers import ServerProcess
+
+
+def raw(port: int, payload: bytes, expect_close: bool = False) -> bytes:
+    """Send raw bytes and read until the reply stops coming (or the server closes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        sock.sendall(payload)
+        sock.settimeout(0.3)
+        data = b""
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            assert not expect_close, "the server should have closed the connection"
+        return data
+
+
+def test_ping_echo_and_pipelining(r: redis.Redis) -> None:
+    assert r.ping() is True
+    assert r.echo(b"\x00binary\r\n") == b"\x00binary\r\n"
+    pipe = r.pipeline(transaction=False)
+    for i in range(100):
+        pipe.set(f"k{i}", i)
+    for i in range(100):
+        pipe.get(f"k{i}")
+    results = pipe.execute()
+    assert results[:100] == [True] * 100
+    assert results[100:] == [str(i).encode() for i in range(100)]
+
+
+def test_resp3_hello(r3: redis.Redis) -> None:
+    assert r3.set("a", "1") is True
+    assert r3.get("a") == b"1"
+
+
+def test_unknown_command_and_arity_errors(r: redis.Redis) -> None:
+    with pytest.raises(redis.ResponseError, match="unknown command 'NOSUCH', with args beginning with: 'x'"):
+        r.execute_command("NOSUCH", "x")
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'get' command"):
+        r.execute_command("GET")
+
+
+def test_inline_commands(weir_proc: ServerProcess) -> None:
+    assert raw(weir_proc.port, b'PING\r\nSET inl "a b"\r\nGET inl\r\n') == b"+PONG\r\n+OK\r\n$3\r\na b\r\n"
+
+
+def test_protocol_error_closes_connection(weir_proc: ServerProcess) -> None:
+    reply = raw(weir_proc.port, b"*1\r\nx3\r\nfoo\r\n", expect_close=True)
+    assert reply == b"-ERR Protocol error: expected '$', got 'x'\r\n"
+    reply = raw(weir_proc.port, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$99999999999\r\n", expect_close=True)
+    assert reply == b"-ERR Protocol error: invalid bulk length\r\n"
+
+
+def test_multi_exec_is_atomic_and_watch_aborts(r: redis.Redis, weir_proc: ServerProcess) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.set("m1", "a").get("m1").execute_command("SELECT", 1).set("m1", "b")
+    assert pipe.execute() == [True, b"a", True, True]
+    # As in Redis, the SELECT inside the transaction sticks to the connection.
+    assert r.get("m1") == b"b"
+    r.execute_command("SELECT", 0)
+    assert r.get("m1") == b"a"
+    other = redis.Redis(port=weir_proc.port)
+    with r.pipeline() as pipe:
+        pipe.watch("w")
+        other.set("w", "changed")
+        pipe.multi()
+        pipe.set("w", "mine")
+        with pytest.raises(redis.WatchError):
+            pipe.execute()
+    assert r.get("w") == b"changed"
+    other.close()
+
+
+def test_execabort_on_queued_error(weir_proc: ServerProcess) -> None:
+    reply = raw(weir_proc.port, b"MULTI\r\nSET a\r\nSET a 1\r\nEXEC\r\nGET a\r\n")
+    assert reply == (
+        b"+OK\r\n-ERR wrong number of arguments for 'set' command\r\n+QUEUED\r\n"
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n"
+    )
+
+
+def test_pubsub_patterns(r: redis.Redis) -> None:
+    sub = r.pubsub()
+    sub.psubscribe("news.*")
+    assert sub.get_message(timeout=1)["type"] == "psubscribe"
+    assert r.publish("news.tech", "hi") == 1
+    message = sub.get_message(timeout=1)
+    assert message["type"] == "pmessage"
+    assert message["channel"] == b"news.tech" and message["data"] == b"hi"
+    sub.close()

@@ -1,0 +1,172 @@
+"""CommandSpec and the registry, in the shape of Redis's command JSON files.
+
+Three kinds of handler, chosen by flags:
+  - "write": runs only inside apply (StateMachine), as `handler(ctx, argv)`.
+    The dispatcher turns the argv into a log entry; it never runs it itself.
+  - "readonly" (or neither): runs on local state as `handler(ctx, argv)`.
+  - "session": needs the connection (SELECT, MULTI, SUBSCRIBE, CLIENT, ...),
+    runs as `handler(client, argv)` on the connection side.
+Arity follows Redis: N means exactly N arguments counting the name, -N at least N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[[Any, list[bytes]], Any]
+KeyFinder = Callable[[list[bytes]], list[int]]
+
+
+@dataclass(slots=True, eq=False)
+class CommandSpec:
+    name: str  # lower case, "container|sub" for subcommands
+    arity: int
+    flags: frozenset[str]
+    first_key: int
+    last_key: int
+    key_step: int
+    acl_categories: tuple[str, ...]
+    handler: Handler
+    # For commands whose keys cannot be told by first/last/step (movablekeys).
+    key_finder: KeyFinder | None = None
+    subcommands: dict[str, CommandSpec] = field(default_factory=dict)
+    # Set for a subcommand: its container's name.
+    container: str | None = None
+    # For blocking commands: how long to wait, in seconds (0 = forever), read from argv.
+    block_timeout: Callable[[list[bytes]], float] | None = None
+    write: bool = False
+    session: bool = False
+    blocking: bool = False
+    # counters for INFO commandstats
+    calls: int = 0
+    usec: int = 0
+    rejected_calls: int = 0
+    failed_calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.write = "write" in self.flags
+        self.session = "session" in self.flags
+        self.blocking = "blocking" in self.flags
+
+    @property
+    def full_name(self) -> str:
+        return self.name if self.container is None else f"{self.container}|{self.name}"
+
+    def arity_ok(self, argc: int) -> bool:
+        arity = self.arity
+        return argc == arity if arity > 0 else argc >= -arity
+
+    def key_positions(self, argv: list[bytes]) -> list[int]:
+        if self.key_finder is not None:
+            return self.key_finder(argv)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.key_step))
+
+    def keys(self, argv: list[bytes]) -> list[bytes]:
+        return [argv[i] for i in self.key_positions(argv)]
+
+
+# Keyed by lower-case name as bytes, so dispatch is one dict lookup after .lower().
+COMMANDS: dict[bytes, CommandSpec] = {}
+
+
+def lookup(name: bytes) -> CommandSpec | None:
+    return COMMANDS.get(name.lower())
+
+
+def _categories_for(flags: frozenset[str], categories: str) -> tuple[str, ...]:
+    cats = [c for c in categories.split() if c]
+    # Redis derives these from flags (server.h, setImplicitACLCategories).
+    implied = {"write": "@write", "readonly": "@read", "admin": "@admin", "pubsub": "@pubsub",
+               "fast": "@fast", "blocking": "@blocking"}
+    for flag, cat in implied.items():
+        if flag in flags and cat not in cats:
+            cats.append(cat)
+    if "@admin" in cats and "@dangerous" not in cats:
+        cats.append("@dangerous")
+    if "fast" not in flags and "@slow" not in cats and "@fast" not in cats:
+        cats.append("@slow")
+    return tuple(cats)
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: str = "",
+    first_key: int = 0,
+    last_key: int = 0,
+    key_step: int = 0,
+    categories: str = "",
+    *,
+    key_finder: KeyFinder | None = None,
+    container: str | None = None,
+    block_timeout: Callable[[list[bytes]], float] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register `handler` as command `name` (or as subcommand of `container`)."""
+
+    flag_set = frozenset(flags.split())
+
+    def register(handler: Handler) -> Handler:
+        spec = CommandSpec(
+            name=name.lower(),
+            arity=arity,
+            flags=flag_set,
+            first_key=first_key,
+            last_key=last_key,
+            key_step=key_step,
+            acl_categories=_categories_for(flag_set, categories),
+            handler=handler,
+            key_finder=key_finder,
+            container=container.lower() if container else None,
+            block_timeout=block_timeout,
+        )
+        if container is None:
+            key = spec.name.encode()
+            assert key not in COMMANDS, f"command {spec.name} registered twice"
+            COMMANDS[key] = spec
+        else:
+            parent = COMMANDS[container.lower().encode()]
+            assert spec.name not in parent.subcommands, f"{container}|{name} registered twice"
+            parent.subcommands[spec.name] = spec
+        return handler
+
+    return register
+
+
+def container(name: str, arity: int, flags: str = "", categories: str = "") -> None:
+    """Register a command that only dispatches to subcommands (CONFIG, CLIENT, ...)."""
+
+    def no_handler(_: Any, argv: list[bytes]) -> Any:
+        raise AssertionError("containers dispatch to their subcommands")
+
+    command(name, arity, flags, categories=categories)(no_handler)
+
+
+# Session commands that also have an effect inside a transaction's entry.
+APPLY_SESSION: dict[bytes, Handler] = {}
+
+
+def resolve_write(name: bytes) -> Handler | None:
+    """The apply-side lookup the state machine is given."""
+    spec = COMMANDS.get(name.lower())
+    if spec is None:
+        return None
+    if spec.session:
+        return APPLY_SESSION.get(name.lower())
+    return spec.handler
+
+
+class Blocked:
+    """Returned by a blocking command's apply when it must wait (never sent to a client)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "BLOCKED"
+
+
+BLOCKED = Blocked()

@@ -1,0 +1,348 @@
+"""Request parsing, sans-IO: bytes in, argv lists out, limits on every size.
+
+Two readers pass the same tests: `PyRequestParser` is the reference (it speaks
+inline commands and gives Redis's exact protocol errors) and `RequestReader`
+runs hiredis on the hot path, handing over to the reference parser the moment
+a connection sends anything hiredis should not judge (inline commands,
+malformed frames).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weir.errors import RemoteProtocolError
+
+try:
+    import hiredis
+except ImportError:  # pragma: no cover - hiredis is a declared dependency
+    hiredis = None
+
+INLINE_BYTES_MAX = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
+MULTIBULK_COUNT_MAX = 2**31 - 1
+UNAUTH_MULTIBULK_COUNT_MAX = 10
+UNAUTH_BULK_BYTES_MAX = 16384
+
+
+@dataclass(slots=True)
+class ParserLimits:
+    proto_bulk_bytes_max: int = 512 * 1024 * 1024
+    query_buffer_bytes_max: int = 1024 * 1024 * 1024
+    # Before AUTH, Redis accepts only tiny requests so a stranger cannot fill memory.
+    authenticated: bool = True
+
+
+def _protocol_error(text: str) -> RemoteProtocolError:
+    return RemoteProtocolError(f"ERR Protocol error: {text}")
+
+
+def split_inline(line: bytes) -> list[bytes]:
+    """Split an inline command like Redis's sdssplitargs (quotes and escapes)."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \t\n\r\x0b\x0c":
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        in_double = in_single = False
+        while True:
+            if in_double:
+                if i >= n:
+                    raise _protocol_error("unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2 : i + 4]):
+                    current.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 0x5C and i + 1 < n:
+                    i += 1
+                    current.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\x0b\x0c":
+                        raise _protocol_error("unbalanced quotes in request")
+                    in_double = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            elif in_single:
+                if i >= n:
+                    raise _protocol_error("unbalanced quotes in request")
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    current.append(0x27)
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\x0b\x0c":
+                        raise _protocol_error("unbalanced quotes in request")
+                    in_single = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \t\n\r\x0b\x0c":
+                    break
+                if c == 0x22:
+                    in_double = True
+                elif c == 0x27:
+                    in_single = True
+                else:
+                    current.append(c)
+            i += 1
+        args.append(bytes(current))
+
+
+_ESCAPES = {0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09, 0x62: 0x08, 0x61: 0x07}
+
+
+def _is_hex(pair: bytes) -> bool:
+    return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
+
+
+def _parse_count(raw: bytes) -> int | None:
+    """Redis's string2ll: optional '-', digits only, no spaces or '+'."""
+    if not raw or len(raw) > 20:
+        return None
+    body = raw[1:] if raw[:1] == b"-" else raw
+    if not body.isdigit() or (len(body) > 1 and body[:1] == b"0"):
+        return None
+    return int(raw)
+
+
+class PyRequestParser:
+    """The reference request parser. `feed` returns the complete commands; after a
+    protocol error, `error` is set: the caller answers the commands before it,
+    then sends the error and closes."""
+
+    __slots__ = ("_buf", "_pos", "error", "limits")
+
+    def __init__(self, limits: ParserLimits | None = None) -> None:
+        self._buf = bytearray()
+        self._pos = 0
+        self.error: RemoteProtocolError | None = None
+        self.limits = limits or ParserLimits()
+
+    @property
+    def buffered_bytes(self) -> int:
+        return len(self._buf) - self._pos
+
+    def feed(self, data: bytes) -> list[list[bytes]]:
+        if self.error is not None:
+            return []
+        self._buf += data
+        out: list[list[bytes]] = []
+        try:
+            while self._pos < len(self._buf):
+                argv = self._next()
+                if argv is None:
+                    break
+                if argv:
+                    out.append(argv)
+        except RemoteProtocolError as exc:
+            self.error = exc
+            self._buf.clear()
+            self._pos = 0
+            return out
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+        if len(self._buf) > self.limits.query_buffer_bytes_max:
+            self.error = RemoteProtocolError("ERR Protocol error: query buffer limit exceeded")
+        return out
+
+    def _next(self) -> list[bytes] | None:
+        """One command, None when more bytes are needed; [] for an empty request."""
+        if self._buf[self._pos] == 0x2A:  # '*'
+            return self._multibulk()
+        return self._inline()
+
+    def _inline(self) -> list[bytes] | None:
+        end = self._buf.find(b"\n", self._pos)
+        if end < 0:
+            if len(self._buf) - self._pos > INLINE_BYTES_MAX:
+                raise _protocol_error("too big inline request")
+            return None
+        line = bytes(self._buf[self._pos : end])
+        self._pos = end + 1
+        return split_inline(line)
+
+    def _multibulk(self) -> list[bytes] | None:
+        buf, pos = self._buf, self._pos
+        end = buf.find(b"\r\n", pos)
+        if end < 0:
+            if len(buf) - pos > INLINE_BYTES_MAX:
+                raise _protocol_error("too big mbulk count string")
+            return None
+        count = _parse_count(bytes(buf[pos + 1 : end]))
+        if count is None or count > MULTIBULK_COUNT_MAX:
+            raise _protocol_error("invalid multibulk length")
+        if count > UNAUTH_MULTIBULK_COUNT_MAX and not self.limits.authenticated:
+            raise _protocol_error("unauthenticated multibulk length")
+        pos = end + 2
+        if count <= 0:
+            self._pos = pos
+            return []
+        argv: list[bytes] = []
+        for _ in range(count):
+            if pos >= len(buf):
+                return None
+            end = buf.find(b"\r\n", pos)
+            if end < 0:
+                if len(buf) - pos > INLINE_BYTES_MAX:
+                    raise _protocol_error("too big bulk count string")
+                return None
+            if buf[pos] != 0x24:  # '$'
+                raise _protocol_error(f"expected '$', got '{chr(buf[pos])}'")
+            size = _parse_count(bytes(buf[pos + 1 : end]))
+            if size is None or size < 0 or size > self.limits.proto_bulk_bytes_max:
+                raise _protocol_error("invalid bulk length")
+            if size > UNAUTH_BULK_BYTES_MAX and not self.limits.authenticated:
+                raise _protocol_error("unauthenticated bulk length")
+            start = end + 2
+            if len(buf) < start + size + 2:
+                return None
+            argv.append(bytes(buf[start : start + size]))
+            pos = start + size + 2
+        self._pos = pos
+        return argv
+
+
+def _frame_bytes(argv: list[bytes]) -> int:
+    """Size of the canonical multibulk encoding of argv."""
+    size = 3 + len(str(len(argv)))
+    for arg in argv:
+        size += len(arg) + 5 + len(str(len(arg)))
+    return size
+
+
+SAVED_BYTES_MAX = 1024 * 1024
+
+
+class RequestReader:
+    """hiredis on the hot path; hands the connection to PyRequestParser when in doubt.
+
+    hiredis does not say how many bytes it has consumed, so the reader keeps
+    the chunks fed since the last frame boundary. When hiredis rejects them, or
+    an inline command starts at a boundary, those bytes are re-read by the
+    reference parser, which then serves the connection for good.
+    """
+
+    __slots__ = (
+        "_at_boundary",
+        "_delivered",
+        "_fallback",
+        "_reader",
+        "_saved",
+        "_saved_bytes",
+        "error",
+        "limits",
+    )
+
+    def __init__(self, limits: ParserLimits | None = None, *, use_hiredis: bool = True) -> None:
+        self.limits = limits or ParserLimits()
+        self.error: RemoteProtocolError | None = None
+        self._fallback: PyRequestParser | None = None
+        self._reader = hiredis.Reader() if (hiredis is not None and use_hiredis) else None
+        if self._reader is None:
+            self._fallback = PyRequestParser(self.limits)
+        self._at_boundary = True
+        self._saved: list[bytes] | None = []
+        self._saved_bytes = 0
+        self._delivered = 0  # frames returned since the saved chunks began
+
+    @property
+    def buffered_bytes(self) -> int:
+        if self._fallback is not None:
+            return self._fallback.buffered_bytes
+        assert self._reader is not None
+        return int(self._reader.len())
+
+    def feed(self, data: bytes) -> list[list[bytes]]:
+        if self._fallback is not None:
+            out = self._fallback.feed(data)
+            self.error = self._fallback.error
+            return out
+        if not data:
+            return []
+        if self._at_boundary:
+            if data[0] != 0x2A or not self.limits.authenticated:
+                return self._hand_over([data], 0)
+            self._saved, self._saved_bytes, self._delivered = [], 0, 0
+        if self._saved is not None:
+            self._saved.append(data)
+            self._saved_bytes += len(data)
+            if self._saved_bytes > SAVED_BYTES_MAX:
+                self._saved = None
+        reader = self._reader
+        assert reader is not None
+        reader.feed(data)
+        out: list[list[bytes]] = []
+        try:
+            frame = reader.gets()
+            while frame is not False:
+                if type(frame) is not list or not _all_bytes(frame):
+                    raise hiredis.ProtocolError("not a multibulk of bulk strings")
+                out.append(frame)
+                frame = reader.gets()
+        except hiredis.ProtocolError:
+            self._delivered += len(out)
+            if self._saved is None:
+                self._reader = None
+                self._fallback = PyRequestParser(self.limits)
+                self.error = self._fallback.error = _protocol_error("invalid request")
+                return [f for f in out if f]
+            return [f for f in out if f] + self._hand_over(self._saved, self._delivered)
+        self._delivered += len(out)
+        if out:
+            last = out[-1]
+            tail = b"$%d\r\n%b\r\n" % (len(last[-1]), last[-1]) if last else b"*0\r\n"
+            if len(data) < len(tail) and self._saved is not None:
+                ended = b"".join(self._saved).endswith(tail)
+            else:
+                ended = data.endswith(tail)
+            self._at_boundary = ended and self._boundary_confirmed(out)
+        else:
+            self._at_boundary = False
+        if not self._at_boundary:
+            self._check_partial(data, out)
+        if reader.len() > self.limits.query_buffer_bytes_max:
+            self.error = _protocol_error("query buffer limit exceeded")
+        # Redis drops empty multibulk requests (*0) silently.
+        return out if all(out) else [f for f in out if f]
+
+    def _boundary_confirmed(self, out: list[list[bytes]]) -> bool:
+        # The tail matched; where every frame arrived in this chunk, sizes must add up.
+        if len(out) == self._delivered:
+            return sum(_frame_bytes(f) for f in out) == self._saved_bytes or self._saved is None
+        return True
+
+    def _check_partial(self, data: bytes, out: list[list[bytes]]) -> None:
+        """Validate the headers of a frame hiredis holds half-read (size limits)."""
+        if self._saved is None or len(self._saved) != 1:
+            return
+        offset = sum(_frame_bytes(f) for f in out)
+        probe = PyRequestParser(self.limits)
+        probe.feed(data[offset:])
+        if probe.error is not None:
+            self._reader = None
+            self._fallback = probe
+            self.error = probe.error
+
+    def _hand_over(self, chunks: list[bytes], skip: int) -> list[list[bytes]]:
+        self._reader = None
+        self._fallback = PyRequestParser(self.limits)
+        frames = self._fallback.feed(b"".join(chunks))
+        self.error = self._fallback.error
+        return frames[skip:]
+
+
+def _all_bytes(frame: list[object]) -> bool:
+    for arg in frame:
+        if type(arg) is not bytes:
+            return False
+    return True

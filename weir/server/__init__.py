@@ -1,0 +1,1 @@
+"""asyncio servers, connections, the client registry, blocking operations."""

@@ -1,0 +1,323 @@
+"""One client connection: an asyncio.Protocol that parses, dispatches and replies.
+
+All requests that arrive in one read are parsed and answered together and
+their replies written in one call (pipelining). The dispatcher checks, in
+order: known command, arity, authentication, subscribed mode, MULTI queueing;
+then runs session commands here, reads against local state and writes through
+the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from weir.commands.table import BLOCKED, COMMANDS, CommandSpec
+from weir.errors import CommandError, RemoteProtocolError
+from weir.resp.encoder import Encoder, encode_error
+from weir.resp.parser import ParserLimits, RequestReader
+from weir.resp.reply import NO_REPLY, QUEUED, ErrorReply, PushReply
+
+if TYPE_CHECKING:
+    from weir.server.server import Server
+
+log = logging.getLogger("weir.client")
+
+# Commands a client in MULTI runs at once instead of queueing.
+_MULTI_IMMEDIATE = frozenset({b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"})
+# What a RESP2 client in subscribed mode may still send.
+_SUBSCRIBED_ALLOWED = frozenset(
+    {b"subscribe", b"psubscribe", b"unsubscribe", b"punsubscribe", b"ssubscribe",
+     b"sunsubscribe", b"ping", b"quit", b"reset"}
+)
+ENCODERS = {2: Encoder(2), 3: Encoder(3)}
+
+
+def unknown_command_error(argv: list[bytes]) -> str:
+    """Redis's text, trailing space included: each argument is quoted and followed by one."""
+    args = ""
+    for arg in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += "'" + arg[: 128 - len(args)].decode("utf-8", "replace") + "' "
+    name = argv[0][:128].decode("utf-8", "replace")
+    return f"ERR unknown command '{name}', with args beginning with: {args}"
+
+
+class BlockState:
+    """Why and until when a client waits (BLPOP and friends)."""
+
+    __slots__ = ("argv", "db", "keys", "spec", "timer")
+
+    def __init__(self, spec: CommandSpec, argv: list[bytes], db: int, keys: list[bytes]) -> None:
+        self.spec = spec
+        self.argv = argv
+        self.db = db
+        self.keys = keys
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class Client(asyncio.Protocol):
+    def __init__(self, server: Server) -> None:
+        # for the connection's lifetime
+        self.server = server
+        self.id = server.next_client_id()
+        self.transport: asyncio.Transport | None = None
+        self.addr = "?"
+        self.laddr = "?"
+        self.created = time.time()
+        self.name: bytes = b""
+        self.lib_name: bytes = b""
+        self.lib_ver: bytes = b""
+        # per session, changed by commands
+        self.db = 0
+        self.proto = 2
+        self.encoder = ENCODERS[2]
+        self.authenticated = server.settings.requirepass is None
+        self.user = "default"
+        self.reader = RequestReader(
+            ParserLimits(
+                server.settings.proto_max_bulk_len,
+                server.settings.client_query_buffer_limit,
+                authenticated=self.authenticated,
+            )
+        )
+        self.last_interaction = self.created
+        self.last_command = b"NULL"
+        self.reply_mode = b"on"  # CLIENT REPLY on|off|skip
+        self.skip_next_reply = False
+        self.no_evict = False
+        self.no_touch = False
+        # MULTI/EXEC and WATCH
+        self.multi: list[list[bytes]] | None = None
+        self.multi_error = False
+        self.watched: dict[tuple[int, bytes], bool] = {}
+        self.dirty_cas = False
+        # pub/sub
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.monitor = False
+        self.blocked: BlockState | None = None
+        self.closing = False
+        self._out: list[bytes] = []
+        self._paused = False
+
+    # --- asyncio.Protocol ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        self.addr = _format_addr(peer)
+        self.laddr = _format_addr(sock)
+        self.server.accept(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.forget(self)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        reader = self.reader
+        frames = reader.feed(data)
+        if frames:
+            self.last_interaction = time.time()
+            execute = self.execute
+            for argv in frames:
+                if self.closing or self.blocked is not None:
+                    if self.blocked is not None and not self.closing:
+                        # Redis queues what a blocked client sends; so do we.
+                        self.server.defer(self, argv)
+                        continue
+                    break
+                execute(argv)
+        if reader.error is not None and not self.closing:
+            self._out.append(encode_error(reader.error.message))
+            self.close_after_reply()
+        self.flush()
+
+    # --- output ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if self._out and self.transport is not None:
+            out = self._out
+            self._out = []
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if self.closing and self.transport is not None:
+            self.transport.close()
+
+    def reply(self, value: Any) -> None:
+        """Queue one reply, honouring CLIENT REPLY OFF/SKIP."""
+        if value is NO_REPLY:
+            return
+        if self.reply_mode != b"on":
+            if self.reply_mode == b"off" or self.skip_next_reply:
+                self.skip_next_reply = False
+                return
+        self._out.append(self.encoder.encode(value))
+
+    def reply_error(self, message: str) -> None:
+        self.server.stats.errors += 1
+        if self.reply_mode != b"on" and (self.reply_mode == b"off" or self.skip_next_reply):
+            self.skip_next_reply = False
+            return
+        self._out.append(encode_error(message))
+
+    def push(self, value: PushReply) -> None:
+        """Out-of-band data (pub/sub, MONITOR), sent now even mid-batch."""
+        self._out.append(self.encoder.encode(value))
+        self.flush()
+
+    def send_now(self, value: Any) -> None:
+        """A reply produced outside this client's own batch (a served blocked client)."""
+        self.reply(value)
+        self.flush()
+
+    def close_after_reply(self) -> None:
+        self.closing = True
+
+    def close(self) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.flush()
+            self.transport.close()
+
+    def set_proto(self, proto: int) -> None:
+        self.proto = proto
+        self.encoder = ENCODERS[proto]
+
+    # --- dispatch --------------------------------------------------------------------
+
+    def execute(self, argv: list[bytes]) -> None:
+        """Run one request and queue its reply."""
+        name = argv[0].lower()
+        spec = COMMANDS.get(name)
+        server = self.server
+        if spec is None:
+            self.multi_error = self.multi is not None
+            return self.reply_error(unknown_command_error(argv))
+        if not spec.arity_ok(len(argv)):
+            self.multi_error = self.multi is not None
+            spec.rejected_calls += 1
+            return self.reply_error(f"ERR wrong number of arguments for '{spec.name}' command")
+        if spec.subcommands:
+            sub = spec.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+            if sub is None:
+                self.multi_error = self.multi is not None
+                return self.reply_error(
+                    f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. "
+                    f"Try {spec.name.upper()} HELP."
+                )
+            if not sub.arity_ok(len(argv)):
+                self.multi_error = self.multi is not None
+                return self.reply_error(
+                    f"ERR wrong number of arguments for '{spec.name}|{sub.name}' command"
+                )
+            spec = sub
+        if not self.authenticated and "no_auth" not in spec.flags:
+            return self.reply_error("NOAUTH Authentication required.")
+        if self.multi is not None and name not in _MULTI_IMMEDIATE:
+            if "no_multi" in spec.flags:
+                self.multi_error = True
+                return self.reply_error("ERR Command not allowed inside a transaction")
+            self.multi.append(argv)
+            return self.reply(QUEUED)
+        if (self.channels or self.patterns) and self.proto == 2 and name not in _SUBSCRIBED_ALLOWED:
+            return self.reply_error(
+                f"ERR Can't execute '{spec.full_name}': only (P|S)SUBSCRIBE / "
+                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            )
+        if server.monitors:
+            server.feed_monitors(self, argv)
+        self.last_command = name
+        started = time.perf_counter_ns()
+        try:
+            if spec.session:
+                reply = spec.handler(self, argv)
+            elif spec.write:
+                reply = server.write(self, spec, argv)
+            else:
+                reply = spec.handler(server.machine.reader(self.db, server.now_ms()), argv)
+        except CommandError as exc:
+            spec.failed_calls += 1
+            reply = ErrorReply(exc.message)
+        except RemoteProtocolError as exc:
+            self.close_after_reply()
+            reply = ErrorReply(exc.message)
+        except Exception as exc:  # a bug must not take the server down
+            log.exception("command %r failed", argv[:2])
+            spec.failed_calls += 1
+            reply = ErrorReply(f"ERR internal error while running '{spec.full_name}': {exc}")
+        elapsed_us = (time.perf_counter_ns() - started) // 1000
+        spec.calls += 1
+        spec.usec += elapsed_us
+        if elapsed_us > server.slowlog_threshold_us >= 0:
+            server.slowlog_add(self, argv, elapsed_us)
+        if reply is BLOCKED:
+            return server.block(self, spec, argv)
+        if type(reply) is ErrorReply:
+            self.reply_error(reply.message)
+        else:
+            self.reply(reply)
+
+    def info_line(self) -> str:
+        """One line of CLIENT LIST / CLIENT INFO."""
+        now = time.time()
+        flags = ""
+        if self.multi is not None:
+            flags += "x"
+        if self.blocked is not None:
+            flags += "b"
+        if self.channels or self.patterns:
+            flags += "P"
+        if self.monitor:
+            flags += "O"
+        if self.dirty_cas:
+            flags += "d"
+        if self.closing:
+            flags += "c"
+        if self.no_evict:
+            flags += "e"
+        if self.no_touch:
+            flags += "T"
+        flags = flags or "N"
+        qbuf = self.reader.buffered_bytes
+        return (
+            f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self._fd()} "
+            f"name={self.name.decode(errors='replace')} age={int(now - self.created)} "
+            f"idle={int(now - self.last_interaction)} flags={flags} db={self.db} "
+            f"sub={len(self.channels)} psub={len(self.patterns)} ssub=0 "
+            f"multi={-1 if self.multi is None else len(self.multi)} qbuf={qbuf} "
+            f"qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
+            f"tot-mem=0 events=r cmd={self._last_command_name()} user={self.user} "
+            f"redir=-1 resp={self.proto} lib-name={self.lib_name.decode(errors='replace')} "
+            f"lib-ver={self.lib_ver.decode(errors='replace')}"
+        )
+
+    def _last_command_name(self) -> str:
+        return self.last_command.decode(errors="replace").lower()
+
+    def _fd(self) -> int:
+        sock = self.transport.get_extra_info("socket") if self.transport else None
+        try:
+            return int(sock.fileno()) if sock is not None else -1
+        except (OSError, ValueError):
+            return -1
+
+
+def _format_addr(addr: Any) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        return f"{addr[0]}:{addr[1]}"
+    if isinstance(addr, str):
+        return f"{addr}:0"
+    return "?"

@@ -1,0 +1,405 @@
+"""The RESP server: accepts clients, owns the state machine and the write path.
+
+Shutdown runs in order: stop accepting, close clients, wait for them, stop timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from weir import commands
+from weir.commands.table import BLOCKED, CommandSpec, resolve_write
+from weir.config import Settings
+from weir.errors import CommandError
+from weir.resp.reply import NULL_ARRAY, PushReply
+from weir.server.client import BlockState, Client
+from weir.server.writelog import SingleNodeLog
+from weir.state.machine import KeyListener, StateMachine
+
+log = logging.getLogger("weir.server")
+
+ACTIVE_EXPIRE_INTERVAL_S = 0.1
+ACTIVE_EXPIRE_KEYS_PER_SWEEP = 200
+SLOWLOG_ENTRIES_MAX_DEFAULT = 128
+
+
+@dataclass(slots=True)
+class Stats:
+    started: float = field(default_factory=time.time)
+    connections_received: int = 0
+    rejected_connections: int = 0
+    errors: int = 0
+    expired_keys: int = 0
+    keyspace_hits: int = 0
+    keyspace_misses: int = 0
+    pubsub_messages: int = 0
+
+
+@dataclass(slots=True)
+class SlowlogEntry:
+    id: int
+    time: int
+    duration_us: int
+    argv: list[bytes]
+    addr: str
+    name: bytes
+
+
+class _Listener(KeyListener):
+    """Turns keyspace changes into WATCH invalidation and wake-ups of blocked clients."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def key_modified(self, db: int, key: bytes) -> None:
+        server = self.server
+        if server.watchers:
+            watchers = server.watchers.get((db, key))
+            if watchers:
+                for client in watchers:
+                    client.dirty_cas = True
+        if server.blocked_on and (db, key) in server.blocked_on:
+            server.ready_keys[(db, key)] = None
+
+    def db_modified(self, db: int) -> None:
+        for (wdb, _), watchers in self.server.watchers.items():
+            if wdb == db:
+                for client in watchers:
+                    client.dirty_cas = True
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        commands.load_all()
+        self.settings = settings
+        self.machine = StateMachine(resolve_write, settings.databases)
+        self.machine.listener = _Listener(self)
+        self.log = SingleNodeLog(self.machine)
+        self.stats = Stats()
+        self.clients: dict[int, Client] = {}
+        self.monitors: list[Client] = []
+        self.watchers: dict[tuple[int, bytes], dict[Client, None]] = {}
+        self.blocked_on: dict[tuple[int, bytes], deque[Client]] = {}
+        self.ready_keys: dict[tuple[int, bytes], None] = {}
+        self.deferred: dict[Client, list[list[bytes]]] = {}
+        self.channels: dict[bytes, dict[Client, None]] = {}
+        self.patterns: dict[bytes, dict[Client, None]] = {}
+        self.slowlog: deque[SlowlogEntry] = deque(maxlen=SLOWLOG_ENTRIES_MAX_DEFAULT)
+        self.slowlog_next_id = 0
+        self.slowlog_threshold_us = 10_000
+        # Runtime CONFIG values (Redis's names); weir reads those it uses from here.
+        self.config: dict[str, str] = {}
+        self.active_expire = True
+        self.last_save = int(time.time())
+        self._client_ids = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._expire_task: asyncio.Task[None] | None = None
+        self.port = settings.port
+        self.hooks_on_shutdown: list[Callable[[], Any]] = []
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Client(self), self.settings.bind, self.settings.port, reuse_address=True,
+            backlog=511,
+        )
+        sock = self._server.sockets[0]
+        self.port = sock.getsockname()[1]
+        self._expire_task = asyncio.create_task(self._active_expire_loop())
+        log.info("weir listening on %s:%d", self.settings.bind, self.port)
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for client in list(self.clients.values()):
+            client.close()
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), timeout=2)
+            except (TimeoutError, asyncio.TimeoutError):
+                log.warning("clients did not close in time")
+        if self._expire_task is not None:
+            self._expire_task.cancel()
+        for hook in self.hooks_on_shutdown:
+            hook()
+
+    # --- clients ----------------------------------------------------------------------
+
+    def next_client_id(self) -> int:
+        self._client_ids += 1
+        return self._client_ids
+
+    def accept(self, client: Client) -> bool:
+        self.stats.connections_received += 1
+        if len(self.clients) >= self.settings.maxclients:
+            self.stats.rejected_connections += 1
+            if client.transport is not None:
+                client.transport.write(b"-ERR max number of clients reached\r\n")
+                client.transport.close()
+            return False
+        self.clients[client.id] = client
+        return True
+
+    def forget(self, client: Client) -> None:
+        self.clients.pop(client.id, None)
+        self.unwatch_all(client)
+        self.unblock(client)
+        self.deferred.pop(client, None)
+        for channel in list(client.channels):
+            self._drop_sub(self.channels, channel, client)
+        for pattern in list(client.patterns):
+            self._drop_sub(self.patterns, pattern, client)
+        client.channels.clear()
+        client.patterns.clear()
+        if client.monitor and client in self.monitors:
+            self.monitors.remove(client)
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    # --- writes -----------------------------------------------------------------------
+
+    def write(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> Any:
+        reply = self.log.submit(client.db, [argv])
+        if self.ready_keys:
+            self.serve_blocked()
+        return reply
+
+    def write_multi(self, client: Client, argvs: list[list[bytes]]) -> list[Any]:
+        replies: list[Any] = self.log.submit(client.db, argvs, multi=True)
+        if self.ready_keys:
+            self.serve_blocked()
+        return replies
+
+    def propose_internal(self, db: int, argv: list[bytes]) -> Any:
+        """A write the server makes on its own (active expiry)."""
+        reply = self.log.submit(db, [argv])
+        if self.ready_keys:
+            self.serve_blocked()
+        return reply
+
+    # --- blocking ---------------------------------------------------------------------
+
+    def block(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        assert spec.block_timeout is not None, f"{spec.name} blocks but has no timeout"
+        timeout_s = spec.block_timeout(argv)
+        keys = spec.keys(argv)
+        state = BlockState(spec, argv, client.db, keys)
+        client.blocked = state
+        for key in keys:
+            self.blocked_on.setdefault((client.db, key), deque()).append(client)
+        if timeout_s > 0:
+            loop = asyncio.get_running_loop()
+            state.timer = loop.call_later(timeout_s, self.unblock_with, client, NULL_ARRAY)
+
+    def unblock(self, client: Client) -> None:
+        state = client.blocked
+        if state is None:
+            return
+        client.blocked = None
+        if state.timer is not None:
+            state.timer.cancel()
+        for key in state.keys:
+            queue = self.blocked_on.get((state.db, key))
+            if queue is not None:
+                try:
+                    queue.remove(client)
+                except ValueError:
+                    pass
+                if not queue:
+                    del self.blocked_on[(state.db, key)]
+
+    def unblock_with(self, client: Client, reply: Any, error: str | None = None) -> None:
+        """End a client's wait with `reply` (timeout, CLIENT UNBLOCK) and run what it queued."""
+        if client.blocked is None:
+            return
+        self.unblock(client)
+        if error is not None:
+            client.reply_error(error)
+        else:
+            client.reply(reply)
+        self._resume(client)
+
+    def serve_blocked(self) -> None:
+        """Serve clients waiting on keys that changed, first come first served."""
+        while self.ready_keys:
+            ready = list(self.ready_keys)
+            self.ready_keys.clear()
+            for db_key in ready:
+                queue = self.blocked_on.get(db_key)
+                while queue:
+                    client = queue[0]
+                    state = client.blocked
+                    assert state is not None
+                    try:
+                        reply = self.log.submit(state.db, [state.argv])
+                    except CommandError:
+                        break
+                    if reply is BLOCKED:
+                        break
+                    self.unblock(client)
+                    client.reply(reply)
+                    self._resume(client)
+
+    def defer(self, client: Client, argv: list[bytes]) -> None:
+        self.deferred.setdefault(client, []).append(argv)
+
+    def _resume(self, client: Client) -> None:
+        pending = self.deferred.pop(client, None)
+        if pending:
+            for i, argv in enumerate(pending):
+                if client.blocked is not None:
+                    self.deferred[client] = pending[i:]
+                    break
+                client.execute(argv)
+        client.flush()
+
+    # --- WATCH ------------------------------------------------------------------------
+
+    def watch(self, client: Client, key: bytes) -> None:
+        db_key = (client.db, key)
+        if db_key in client.watched:
+            return
+        db = self.machine.dbs[client.db]
+        # Remember whether it was already expired, as Redis 7.0 does.
+        client.watched[db_key] = db.is_expired(key, self.now_ms())
+        self.watchers.setdefault(db_key, {})[client] = None
+
+    def unwatch_all(self, client: Client) -> None:
+        for db_key in client.watched:
+            watchers = self.watchers.get(db_key)
+            if watchers is not None:
+                watchers.pop(client, None)
+                if not watchers:
+                    del self.watchers[db_key]
+        client.watched.clear()
+        client.dirty_cas = False
+
+    def watched_key_expired(self, client: Client) -> bool:
+        now = self.now_ms()
+        for (dbi, key), was_expired in client.watched.items():
+            if not was_expired and self.machine.dbs[dbi].is_expired(key, now):
+                return True
+        return False
+
+    # --- pub/sub ----------------------------------------------------------------------
+
+    def subscribe(self, table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
+        table.setdefault(name, {})[client] = None
+
+    def _drop_sub(self, table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
+        members = table.get(name)
+        if members is not None:
+            members.pop(client, None)
+            if not members:
+                del table[name]
+
+    def unsubscribe(self, table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
+        self._drop_sub(table, name, client)
+
+    def publish(self, channel: bytes, message: bytes) -> int:
+        from weir.glob import compile_glob
+
+        receivers = 0
+        members = self.channels.get(channel)
+        if members:
+            for client in list(members):
+                client.push(PushReply([b"message", channel, message]))
+                receivers += 1
+        if self.patterns:
+            for pattern, members in list(self.patterns.items()):
+                if compile_glob(pattern)(channel):
+                    for client in list(members):
+                        client.push(PushReply([b"pmessage", pattern, channel, message]))
+                        receivers += 1
+        self.stats.pubsub_messages += 1
+        return receivers
+
+    # --- MONITOR and SLOWLOG ----------------------------------------------------------
+
+    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        from weir.resp.reply import Status
+
+        now = time.time()
+        args = " ".join('"' + _monitor_escape(a) + '"' for a in argv)
+        line = Status(f"{now:.6f} [{client.db} {client.addr}] {args}")
+        for monitor in list(self.monitors):
+            if monitor is not client:
+                monitor.push(line)  # type: ignore[arg-type]
+
+    def slowlog_add(self, client: Client, argv: list[bytes], duration_us: int) -> None:
+        shown = argv[:32]
+        if len(argv) > 32:
+            shown = [*argv[:31], b"... (%d more arguments)" % (len(argv) - 31)]
+        shown = [a if len(a) <= 128 else a[:128] + b"... (%d more bytes)" % (len(a) - 128) for a in shown]
+        self.slowlog.appendleft(
+            SlowlogEntry(self.slowlog_next_id, int(time.time()), duration_us, shown, client.addr, client.name)
+        )
+        self.slowlog_next_id += 1
+
+    # --- active expiry ----------------------------------------------------------------
+
+    async def _active_expire_loop(self) -> None:
+        while True:
+            await asyncio.sleep(ACTIVE_EXPIRE_INTERVAL_S)
+            if self.active_expire:
+                try:
+                    self.expire_sweep()
+                except Exception:  # the sweep must never stop for good
+                    log.exception("active expiry sweep failed")
+
+    def expire_sweep(self) -> int:
+        """Propose the deletion of keys whose deadline has passed (the leader decides)."""
+        now = self.now_ms()
+        removed = 0
+        for db in self.machine.dbs:
+            if not db.expires:
+                continue
+            due = [key for key, deadline in _sample(db.expires) if deadline <= now]
+            if due:
+                removed += self.propose_internal(db.index, [b"__expire", *due])
+        self.stats.expired_keys += removed
+        return removed
+
+
+def _sample(expires: dict[bytes, int]) -> list[tuple[bytes, int]]:
+    """Up to ACTIVE_EXPIRE_KEYS_PER_SWEEP deadlines, walking the whole dict over time."""
+    if len(expires) <= ACTIVE_EXPIRE_KEYS_PER_SWEEP:
+        return list(expires.items())
+    items = []
+    for i, item in enumerate(expires.items()):
+        if i >= ACTIVE_EXPIRE_KEYS_PER_SWEEP * 20:
+            break
+        items.append(item)
+    return items
+
+
+def _monitor_escape(arg: bytes) -> str:
+    out = []
+    for byte in arg:
+        if byte == 0x22 or byte == 0x5C:
+            out.append("\\" + chr(byte))
+        elif byte == 0x0A:
+            out.append("\\n")
+        elif byte == 0x0D:
+            out.append("\\r")
+        elif byte == 0x09:
+            out.append("\\t")
+        elif 32 <= byte < 127:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "".join(out)

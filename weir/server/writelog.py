@@ -1,0 +1,58 @@
+"""The write path of a single node: a Raft group of one.
+
+Every write becomes an entry (term, index, payload) that is appended to the
+log and then applied; with one voter an entry is committed as soon as it is
+appended (and, with `appendfsync always`, synced by the group commit).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from weir.state.entry import Command, pack_command
+from weir.state.machine import StateMachine
+
+# Entries kept in memory when no durable log is attached (tests, embedded use).
+MEMORY_ENTRIES_MAX = 10_000
+
+
+class MemoryLog:
+    """The log kept in memory: a bounded window of the newest entries."""
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[int, int, bytes]] = deque(maxlen=MEMORY_ENTRIES_MAX)
+
+    def append(self, term: int, index: int, data: bytes) -> None:
+        self.entries.append((term, index, data))
+
+
+class SingleNodeLog:
+    """Proposes, commits and applies in one step: the leader of a group of one."""
+
+    def __init__(self, machine: StateMachine, log: MemoryLog | None = None) -> None:
+        self.machine = machine
+        self.log = log or MemoryLog()
+        self.term = 1
+        self.last_index = machine.applied_index
+        self._last_ts = 0
+
+    def now_ts(self) -> int:
+        """The leader's clock for a new entry, never going backwards."""
+        ts = int(time.time() * 1000)
+        if ts < self._last_ts:
+            ts = self._last_ts
+        self._last_ts = ts
+        return ts
+
+    def submit(self, db: int, argvs: list[list[bytes]], multi: bool = False) -> Any:
+        """Append one command entry and apply it; returns the command's reply (or raises)."""
+        ts = self.now_ts()
+        data = pack_command(ts, db, argvs, multi)
+        index = self.last_index + 1
+        self.log.append(self.term, index, data)
+        self.last_index = index
+        # The leader applies what it packed without unpacking it again.
+        self.machine.applied_term = self.term
+        return self.machine.apply_command(index, Command(ts, db, argvs, multi))

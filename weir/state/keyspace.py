@@ -1,0 +1,41 @@
+"""One database of the keyspace: values and absolute expiry deadlines (ms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Database:
+    """`data` maps key to value; `expires` maps key to its deadline in ms.
+
+    Invariant: every key in `expires` is in `data`.
+    """
+
+    __slots__ = ("data", "expires", "index")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.data: dict[bytes, Any] = {}
+        self.expires: dict[bytes, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def is_expired(self, key: bytes, now_ms: int) -> bool:
+        deadline = self.expires.get(key)
+        return deadline is not None and deadline <= now_ms
+
+    def live_count(self, now_ms: int) -> int:
+        if not self.expires:
+            return len(self.data)
+        return len(self.data) - sum(1 for deadline in self.expires.values() if deadline <= now_ms)
+
+    def delete(self, key: bytes) -> bool:
+        if self.data.pop(key, None) is None:
+            return False
+        self.expires.pop(key, None)
+        return True
+
+    def clear(self) -> None:
+        self.data.clear()
+        self.expires.clear()
