@@ -1,6 +1,6 @@
 """The Raft hard state (term, vote, commit) in its own small file, replaced atomically.
 
-    magic "WEIRHST\\n" | version u16 | flags u16 | term u64 | vote u64 | commit u64 | crc32c u32
+magic "WEIRHST\\n" | version u16 | flags u16 | term u64 | vote u64 | commit u64 | crc32c u32
 """
 
 from __future__ import annotations

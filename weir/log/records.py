@@ -15,8 +15,6 @@ compacted away still knows the term at its start.
 from __future__ import annotations
 
 import struct
-from array import array
-from collections.abc import Sequence
 from typing import NamedTuple
 
 from crc32c import crc32c
@@ -41,14 +39,10 @@ class LogRecord(NamedTuple):
     """One Raft log entry. `data` must be bytes: the log keeps a reference."""
 
     term: int
-    index: int
+    # Shadows tuple.index, as the Raft name must.
+    index: int  # type: ignore[assignment]
     kind: int
     data: bytes
-
-
-def record_bytes(record: LogRecord) -> int:
-    """Size of the record on disk."""
-    return RECORD_HEADER_BYTES + len(record.data)
 
 
 def encode_segment_header(first_index: int, prev_term: int) -> bytes:
@@ -76,45 +70,3 @@ def decode_segment_header(buf: bytes | memoryview) -> SegmentHeader | str:
     if first_index < 1:
         return f"first index {first_index} in header"
     return SegmentHeader(first_index, prev_term)
-
-
-def encode_records(
-    records: Sequence[LogRecord], start: int, stop: int, position: int, offsets: array[int]
-) -> bytes:
-    """Encode records[start:stop] to be written at `position`; append their offsets."""
-    parts: list[bytes] = []
-    add_part = parts.append
-    add_offset = offsets.append
-    pack_body = RECORD_BODY.pack
-    pack_prefix = RECORD_PREFIX.pack
-    for term, index, kind, data in records[start:stop]:
-        body = pack_body(term, index, kind) + data
-        add_part(pack_prefix(len(data), crc32c(body)))
-        add_part(body)
-        add_offset(position)
-        position += RECORD_HEADER_BYTES + len(data)
-    return b"".join(parts)
-
-
-class RecordFailure(NamedTuple):
-    """Why no valid record starts at an offset."""
-
-    reason: str
-    # True when the bytes stop before the record does: what a torn write leaves.
-    incomplete: bool
-
-
-def check_record(buf: bytes | memoryview, offset: int) -> LogRecord | RecordFailure:
-    """Decode and verify the record at `offset` of `buf`."""
-    available = len(buf) - offset
-    if available < RECORD_HEADER_BYTES:
-        return RecordFailure(f"{available} bytes left, a record header needs {RECORD_HEADER_BYTES}", True)
-    length, crc, term, index, kind = RECORD_HEADER.unpack_from(buf, offset)
-    if length > RECORD_PAYLOAD_BYTES_MAX:
-        return RecordFailure(f"record length {length} is larger than {RECORD_PAYLOAD_BYTES_MAX}", False)
-    end = offset + RECORD_HEADER_BYTES + length
-    if end > len(buf):
-        return RecordFailure(f"record of {end - offset} bytes runs past the end ({available} left)", True)
-    if crc32c(buf[offset + RECORD_CRC_START : end]) != crc:
-        return RecordFailure("record checksum mismatch", False)
-    return LogRecord(term, index, kind, bytes(buf[offset + RECORD_HEADER_BYTES : end]))

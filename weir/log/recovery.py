@@ -122,7 +122,9 @@ def _header_problem(
         assert scan.damage is not None
         return scan.damage.reason
     if expected_first is not None and scan.first_index != expected_first:
-        what = "a segment file is missing" if scan.first_index > expected_first else "segments overlap"
+        what = (
+            "a segment file is missing" if scan.first_index > expected_first else "segments overlap"
+        )
         return f"segment starts at index {scan.first_index} where {expected_first} was expected: {what}"
     if expected_prev_term is not None and scan.header.prev_term != expected_prev_term:
         return (
@@ -145,7 +147,9 @@ def _good_after_damage(scan: SegmentScan) -> GoodData | None:
 
 def _good_index_max(damaged: SegmentScan, dropped: list[SegmentScan]) -> int | None:
     """The highest verified index the cut drops: past the damage or in dropped segments."""
-    indices = [scan.good_after_damage.index for scan in (damaged, *dropped) if scan.good_after_damage]
+    indices = [
+        scan.good_after_damage.index for scan in (damaged, *dropped) if scan.good_after_damage
+    ]
     indices += [scan.last_index for scan in dropped if scan.offsets]
     return max(indices) if indices else None
 

@@ -60,7 +60,8 @@ class Damage(NamedTuple):
     reason: str
 
 
-class FoundRecord(NamedTuple):
+@dataclass(frozen=True)
+class FoundRecord:
     offset: int
     index: int
 
@@ -109,7 +110,9 @@ def scan_segment(path: Path) -> SegmentScan:
         scan.good_after_damage = find_record_after(data, SEGMENT_HEADER_BYTES, name_index)
         return scan
     if header.first_index != name_index:
-        scan.damage = Damage(0, f"header says first index {header.first_index}, file name says {name_index}")
+        scan.damage = Damage(
+            0, f"header says first index {header.first_index}, file name says {name_index}"
+        )
         scan.good_after_damage = find_record_after(data, SEGMENT_HEADER_BYTES, name_index)
         return scan
     scan.header = header
@@ -138,17 +141,23 @@ def _scan_records(scan: SegmentScan, data: bytes) -> None:
             damage = Damage(position, f"record length {length} is out of range")
             break
         if end > size:
-            damage = Damage(position, f"torn record (needs {end - position} bytes, {size - position} left)")
+            damage = Damage(
+                position, f"torn record (needs {end - position} bytes, {size - position} left)"
+            )
             break
         if crc32c(view[position + RECORD_CRC_START : end]) != crc:
-            damage = Damage(position, f"checksum mismatch in record expected to be index {expected}")
+            damage = Damage(
+                position, f"checksum mismatch in record expected to be index {expected}"
+            )
             break
         if index != expected:
             damage = Damage(position, f"record has index {index} where {expected} was expected")
             scan.good_after_damage = FoundRecord(position, index)
             break
         if term < last_term:
-            damage = Damage(position, f"record {index} has term {term}, lower than {last_term} before it")
+            damage = Damage(
+                position, f"record {index} has term {term}, lower than {last_term} before it"
+            )
             scan.good_after_damage = FoundRecord(position, index)
             break
         if term != last_term:
@@ -176,7 +185,9 @@ def _natural_next(data: bytes, offset: int, expected: int) -> FoundRecord | None
     return _verify_candidate(data, offset + RECORD_HEADER_BYTES + length, expected, expected + 1)
 
 
-def _verify_candidate(data: bytes, offset: int, index_min: int, index_max: int) -> FoundRecord | None:
+def _verify_candidate(
+    data: bytes, offset: int, index_min: int, index_max: int
+) -> FoundRecord | None:
     if len(data) - offset < RECORD_HEADER_BYTES:
         return None
     length, crc, _term, index, _kind = RECORD_HEADER.unpack_from(data, offset)

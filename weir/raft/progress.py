@@ -30,7 +30,7 @@ class Inflights:
     `bytes_max` bytes.
     """
 
-    __slots__ = ("_indexes", "_sizes", "count_max", "bytes_max", "bytes")
+    __slots__ = ("_indexes", "_sizes", "bytes", "bytes_max", "count_max")
 
     def __init__(self, count_max: int, bytes_max: int = NO_LIMIT) -> None:
         self._indexes: deque[int] = deque()
@@ -80,17 +80,17 @@ class Progress:
     """
 
     __slots__ = (
-        "match",
-        "next",
-        "state",
-        "pending_snapshot",
-        "recent_active",
-        "msg_app_flow_paused",
+        "acked_round",
         "inflights",
         "is_learner",
-        "sent_commit",
-        "acked_round",
         "lease_tick",
+        "match",
+        "msg_app_flow_paused",
+        "next",
+        "pending_snapshot",
+        "recent_active",
+        "sent_commit",
+        "state",
     )
 
     def __init__(
@@ -256,7 +256,7 @@ class TrackerConfig:
 class ProgressTracker:
     """The configuration, a Progress per member and the votes of an election."""
 
-    __slots__ = ("config", "progress", "votes", "inflight_msgs_max", "inflight_bytes_max")
+    __slots__ = ("config", "inflight_bytes_max", "inflight_msgs_max", "progress", "votes")
 
     def __init__(self, inflight_msgs_max: int, inflight_bytes_max: int = NO_LIMIT) -> None:
         self.config = TrackerConfig(JointConfig())

@@ -65,11 +65,17 @@ class MemoryStorage:
     case.
     """
 
-    __slots__ = ("_hard_state", "_snapshot", "_entries")
+    __slots__ = ("_entries", "_hard_state", "_snapshot")
 
-    def __init__(self) -> None:
+    def __init__(self, conf_state: ConfState | None = None) -> None:
+        """An empty log; `conf_state` gives a new cluster its first members.
+
+        Nodes added to a running cluster start with no conf state and learn it
+        from the leader. Such a cluster must have compacted index 1 away (or
+        started from a snapshot) so that they get the membership by snapshot.
+        """
         self._hard_state = EMPTY_HARD_STATE
-        self._snapshot = Snapshot()
+        self._snapshot = Snapshot(conf_state=conf_state or ConfState())
         self._entries: list[Entry] = [Entry(0, 0, EntryKind.NORMAL, b"")]
 
     def initial_state(self) -> tuple[HardState, ConfState]:
@@ -139,13 +145,10 @@ class MemoryStorage:
         if compact_index <= offset:
             raise CompactedError(f"compact to {compact_index}: compacted up to {offset}")
         if compact_index > self.last_index():
-            raise UnavailableError(
-                f"compact to {compact_index}: last index is {self.last_index()}"
-            )
+            raise UnavailableError(f"compact to {compact_index}: last index is {self.last_index()}")
         dummy = self._entries[compact_index - offset]
-        self._entries = [Entry(dummy.term, dummy.index, EntryKind.NORMAL, b"")] + self._entries[
-            compact_index - offset + 1 :
-        ]
+        rest = self._entries[compact_index - offset + 1 :]
+        self._entries = [Entry(dummy.term, dummy.index, EntryKind.NORMAL, b""), *rest]
 
     def append(self, entries: list[Entry] | tuple[Entry, ...]) -> None:
         """Append entries, replacing any existing suffix they conflict with."""

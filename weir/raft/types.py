@@ -74,13 +74,35 @@ class EntryKind(IntEnum):
     """Data is `ConfChange.encode()`: one or several changes, simple or joint."""
 
 
-class Entry(NamedTuple):
-    """One log entry. `data` is opaque to Raft except for CONF_CHANGE entries."""
+class Entry:
+    """One log entry. `data` is opaque to Raft except for CONF_CHANGE entries.
 
-    term: int
-    index: int
-    kind: EntryKind
-    data: bytes
+    Immutable by convention: logs and messages share Entry objects.
+    """
+
+    __slots__ = ("data", "index", "kind", "term")
+
+    def __init__(self, term: int, index: int, kind: EntryKind, data: bytes) -> None:
+        self.term = term
+        self.index = index
+        self.kind = kind
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return (
+            self.term == other.term
+            and self.index == other.index
+            and self.kind == other.kind
+            and self.data == other.data
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.term, self.index, self.kind, self.data))
+
+    def __repr__(self) -> str:
+        return f"Entry(term={self.term}, index={self.index}, kind={self.kind.name}, data={self.data!r})"
 
 
 def payload_bytes(entries: Sequence[Entry]) -> int:
@@ -154,18 +176,18 @@ class Message:
     """
 
     __slots__ = (
+        "commit",
+        "context",
+        "entries",
+        "index",
         "kind",
+        "log_term",
+        "reject",
+        "reject_hint",
+        "snapshot",
         "source",
         "target",
         "term",
-        "log_term",
-        "index",
-        "entries",
-        "commit",
-        "snapshot",
-        "reject",
-        "reject_hint",
-        "context",
     )
 
     def __init__(
@@ -201,7 +223,7 @@ class Message:
         fields = {name: getattr(self, name) for name in self.__slots__}
         fields.update(changes)
         kind = fields.pop("kind")
-        return Message(kind, **fields)  # type: ignore[arg-type]
+        return Message(kind, **fields)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message):
@@ -254,6 +276,16 @@ class ConfState:
     def members(self) -> frozenset[int]:
         return frozenset(self.voters + self.learners + self.voters_outgoing)
 
+    def equivalent(self, other: ConfState) -> bool:
+        """Equal up to the order of ids."""
+        return (
+            set(self.voters) == set(other.voters)
+            and set(self.learners) == set(other.learners)
+            and set(self.voters_outgoing) == set(other.voters_outgoing)
+            and set(self.learners_next) == set(other.learners_next)
+            and self.auto_leave == other.auto_leave
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -282,7 +314,8 @@ class SoftState(NamedTuple):
     state: StateType
 
 
-class ReadState(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class ReadState:
     """A read request `context` may be served once `index` is applied."""
 
     index: int

@@ -11,6 +11,7 @@ from weir.resp.reply import (
     ErrorReply,
     NoReply,
     NullArray,
+    PairsReply,
     PushReply,
     SetReply,
     Status,
@@ -57,6 +58,7 @@ class Encoder:
             Status: self._status,
             ErrorReply: self._error,
             SetReply: self._set,
+            PairsReply: self._pairs,
             PushReply: self._push,
             Verbatim: self._verbatim,
             NullArray: self._null_array,
@@ -134,6 +136,12 @@ class Encoder:
 
     def _set(self, value: SetReply, out: list[bytes]) -> None:
         self._aggregate(b"~" if self.proto == 3 else b"*", value, out)
+
+    def _pairs(self, value: PairsReply, out: list[bytes]) -> None:
+        if self.proto == 3:
+            self._aggregate(b"*", value, out)
+        else:
+            self._aggregate(b"*", [item for pair in value for item in pair], out)
 
     def _push(self, value: PushReply, out: list[bytes]) -> None:
         self._aggregate(b">" if self.proto == 3 else b"*", value, out)

@@ -239,6 +239,7 @@ class RequestReader:
         "_reader",
         "_saved",
         "_saved_bytes",
+        "_saved_frames_bytes",
         "error",
         "limits",
     )
@@ -253,6 +254,7 @@ class RequestReader:
         self._at_boundary = True
         self._saved: list[bytes] | None = []
         self._saved_bytes = 0
+        self._saved_frames_bytes = 0  # bytes of those frames, known once a frame ends mid-chunk
         self._delivered = 0  # frames returned since the saved chunks began
 
     @property
@@ -273,6 +275,7 @@ class RequestReader:
             if data[0] != 0x2A or not self.limits.authenticated:
                 return self._hand_over([data], 0)
             self._saved, self._saved_bytes, self._delivered = [], 0, 0
+            self._saved_frames_bytes = 0
         if self._saved is not None:
             self._saved.append(data)
             self._saved_bytes += len(data)
@@ -309,7 +312,7 @@ class RequestReader:
         else:
             self._at_boundary = False
         if not self._at_boundary:
-            self._check_partial(data, out)
+            self._check_partial(out)
         if reader.len() > self.limits.query_buffer_bytes_max:
             self.error = _protocol_error("query buffer limit exceeded")
         # Redis drops empty multibulk requests (*0) silently.
@@ -321,13 +324,20 @@ class RequestReader:
             return sum(_frame_bytes(f) for f in out) == self._saved_bytes or self._saved is None
         return True
 
-    def _check_partial(self, data: bytes, out: list[list[bytes]]) -> None:
-        """Validate the headers of a frame hiredis holds half-read (size limits)."""
-        if self._saved is None or len(self._saved) != 1:
+    def _check_partial(self, out: list[list[bytes]]) -> None:
+        """Validate the headers of a frame hiredis holds half-read (size limits).
+
+        The frame may have begun in an earlier chunk (a header fed byte by byte),
+        so the probe reads the saved chunks from where the last whole frame ended.
+        """
+        if self._saved is None:
             return
-        offset = sum(_frame_bytes(f) for f in out)
+        offset = self._saved_frames_bytes + sum(_frame_bytes(f) for f in out)
+        self._saved_frames_bytes = offset
+        saved = self._saved
+        pending = saved[0][offset:] if len(saved) == 1 else b"".join(saved)[offset:]
         probe = PyRequestParser(self.limits)
-        probe.feed(data[offset:])
+        probe.feed(pending)
         if probe.error is not None:
             self._reader = None
             self._fallback = probe

@@ -52,6 +52,10 @@ class SetReply(list[Any]):
     """A set: `~` in RESP3, a plain array in RESP2."""
 
 
+class PairsReply(list[Any]):
+    """[member, score] pairs: nested arrays in RESP3, one flat array in RESP2 (WITHSCORES)."""
+
+
 class PushReply(list[Any]):
     """Out-of-band data (pub/sub messages): `>` in RESP3, an array in RESP2."""
 

@@ -150,6 +150,8 @@ class Client(asyncio.Protocol):
 
     def flush(self) -> None:
         if self._out and self.transport is not None:
+            if not self.server.may_reply(self):
+                return
             out = self._out
             self._out = []
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,11 @@ from weir.commands.table import BLOCKED, CommandSpec, resolve_write
 from weir.config import Settings
 from weir.errors import CommandError
 from weir.resp.reply import NULL_ARRAY, PushReply
+from weir.server import config_table
 from weir.server.client import BlockState, Client
+from weir.log.errors import LogWriteError
+from weir.log.sync import FsyncPolicy, SyncWorker
+from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.machine import KeyListener, StateMachine
 
@@ -102,18 +107,141 @@ class Server:
         self._timers: list[asyncio.TimerHandle] = []
         self._expire_task: asyncio.Task[None] | None = None
         self.port = settings.port
+        config_table.install(self)
         self.hooks_on_shutdown: list[Callable[[], Any]] = []
+        # Durability (open_storage): replies held until their batch is durable.
+        self.persistence: Persistence | None = None
+        self.held: dict[Client, None] = {}
+        self._sync_scheduled = False
+        self._sync_worker: SyncWorker | None = None
+        self._everysec_task: asyncio.Task[None] | None = None
+        self._retry_handle: asyncio.TimerHandle | None = None
+
+    # --- durability -------------------------------------------------------------------
+
+    def open_storage(self) -> int:
+        """Open the data directory, load the snapshot and replay the log. Returns entries replayed."""
+        self.persistence = Persistence(Path(self.settings.dir), self.settings.appendfsync, self.machine)
+        replayed = self.persistence.recover()
+        self.log = SingleNodeLog(self.machine, self.persistence)
+        log.info("data directory %s: replayed %d log entries, %d keys",
+                 self.settings.dir, replayed, sum(len(db) for db in self.machine.dbs))
+        return replayed
+
+    def close_storage(self) -> None:
+        if self.persistence is not None:
+            self.persistence.close()
+            self.persistence = None
+
+    def check_writable(self) -> None:
+        persistence = self.persistence
+        if persistence is not None and persistence.write_error is not None:
+            raise CommandError(
+                f"MISCONF Errors writing to the log on disk, writes are refused until it "
+                f"recovers: {persistence.write_error}"
+            )
+
+    def may_reply(self, client: Client) -> bool:
+        """False if the client's output must wait for its batch to be durable."""
+        persistence = self.persistence
+        if persistence is None:
+            return True
+        if persistence.write_error is not None:
+            self.held[client] = None
+            return False
+        try:
+            persistence.write_pending()
+        except LogWriteError as exc:
+            self._write_failed(exc)
+            self.held[client] = None
+            return False
+        if persistence.policy is FsyncPolicy.ALWAYS and (
+            self._sync_scheduled or persistence.storage.needs_sync
+        ):
+            self.held[client] = None
+            if not self._sync_scheduled:
+                self._sync_scheduled = True
+                asyncio.get_running_loop().call_soon(self._group_sync)
+            return False
+        return True
+
+    def _group_sync(self) -> None:
+        """One fsync for every write of this event-loop turn, then release the replies."""
+        self._sync_scheduled = False
+        assert self.persistence is not None
+        try:
+            self.persistence.sync()
+        except LogWriteError as exc:
+            self._write_failed(exc)
+            return
+        self._release_held()
+
+    def _release_held(self) -> None:
+        held, self.held = self.held, {}
+        for client in held:
+            client.flush()
+
+    def _write_failed(self, exc: LogWriteError) -> None:
+        assert self.persistence is not None
+        if self.persistence.write_error is None:
+            log.error("log write failed, refusing writes until it succeeds: %s", exc)
+        self.persistence.write_error = exc
+        if self._retry_handle is None:
+            self._retry_handle = asyncio.get_running_loop().call_later(1.0, self._retry_write)
+
+    def _retry_write(self) -> None:
+        self._retry_handle = None
+        persistence = self.persistence
+        if persistence is None:
+            return
+        try:
+            # A failed append is retried; after a failed fsync the log refuses every
+            # write (the kernel may have dropped the pages) until the server restarts.
+            persistence.sync()
+        except LogWriteError as exc:
+            persistence.write_error = None
+            self._write_failed(exc)
+            return
+        log.warning("log writes succeed again; accepting writes")
+        persistence.write_error = None
+        self._release_held()
+
+    def after_batch(self) -> None:
+        """Embedded mode (no event loop): make the batch durable as the policy says."""
+        persistence = self.persistence
+        if persistence is None:
+            return
+        persistence.write_pending()
+        if persistence.policy is FsyncPolicy.ALWAYS:
+            persistence.sync()
+
+    async def _everysec_loop(self) -> None:
+        assert self.persistence is not None
+        self._sync_worker = worker = SyncWorker(self.persistence.storage)
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                self.persistence.write_pending()
+                await worker.sync()
+            except LogWriteError as exc:
+                self._write_failed(exc)
 
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        if self.persistence is None:
+            self.open_storage()
+        assert self.persistence is not None
+        if self.persistence.policy is FsyncPolicy.EVERYSEC:
+            self._everysec_task = asyncio.create_task(self._everysec_loop())
         self._server = await loop.create_server(
             lambda: Client(self), self.settings.bind, self.settings.port, reuse_address=True,
             backlog=511,
         )
         sock = self._server.sockets[0]
         self.port = sock.getsockname()[1]
+        self.config["port"] = str(self.port)
         self._expire_task = asyncio.create_task(self._active_expire_loop())
         log.info("weir listening on %s:%d", self.settings.bind, self.port)
 
@@ -133,8 +261,17 @@ class Server:
                 log.warning("clients did not close in time")
         if self._expire_task is not None:
             self._expire_task.cancel()
+        if self._everysec_task is not None:
+            self._everysec_task.cancel()
+            try:
+                await self._everysec_task
+            except (asyncio.CancelledError, LogWriteError):
+                pass
+        if self._sync_worker is not None:
+            self._sync_worker.close()
         for hook in self.hooks_on_shutdown:
             hook()
+        self.close_storage()
 
     # --- clients ----------------------------------------------------------------------
 
@@ -173,12 +310,15 @@ class Server:
     # --- writes -----------------------------------------------------------------------
 
     def write(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> Any:
+        if self.persistence is not None and self.persistence.write_error is not None:
+            self.check_writable()
         reply = self.log.submit(client.db, [argv])
         if self.ready_keys:
             self.serve_blocked()
         return reply
 
     def write_multi(self, client: Client, argvs: list[list[bytes]]) -> list[Any]:
+        self.check_writable()
         replies: list[Any] = self.log.submit(client.db, argvs, multi=True)
         if self.ready_keys:
             self.serve_blocked()
@@ -339,6 +479,9 @@ class Server:
         for monitor in list(self.monitors):
             if monitor is not client:
                 monitor.push(line)  # type: ignore[arg-type]
+
+    def resize_slowlog(self, entries_max: int) -> None:
+        self.slowlog = deque(self.slowlog, maxlen=entries_max)
 
     def slowlog_add(self, client: Client, argv: list[bytes], duration_us: int) -> None:
         shown = argv[:32]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from weir.state.entry import Command, pack_command
 from weir.state.machine import StateMachine
@@ -18,25 +18,29 @@ from weir.state.machine import StateMachine
 MEMORY_ENTRIES_MAX = 10_000
 
 
+class LogSink(Protocol):
+    def add(self, term: int, index: int, data: bytes) -> None: ...
+
+
 class MemoryLog:
     """The log kept in memory: a bounded window of the newest entries."""
 
     def __init__(self) -> None:
         self.entries: deque[tuple[int, int, bytes]] = deque(maxlen=MEMORY_ENTRIES_MAX)
 
-    def append(self, term: int, index: int, data: bytes) -> None:
+    def add(self, term: int, index: int, data: bytes) -> None:
         self.entries.append((term, index, data))
 
 
 class SingleNodeLog:
     """Proposes, commits and applies in one step: the leader of a group of one."""
 
-    def __init__(self, machine: StateMachine, log: MemoryLog | None = None) -> None:
+    def __init__(self, machine: StateMachine, sink: LogSink | None = None) -> None:
         self.machine = machine
-        self.log = log or MemoryLog()
-        self.term = 1
+        self.sink: LogSink = sink or MemoryLog()
+        self.term = max(1, machine.applied_term)
         self.last_index = machine.applied_index
-        self._last_ts = 0
+        self._last_ts = machine.last_ts
 
     def now_ts(self) -> int:
         """The leader's clock for a new entry, never going backwards."""
@@ -51,7 +55,7 @@ class SingleNodeLog:
         ts = self.now_ts()
         data = pack_command(ts, db, argvs, multi)
         index = self.last_index + 1
-        self.log.append(self.term, index, data)
+        self.sink.add(self.term, index, data)
         self.last_index = index
         # The leader applies what it packed without unpacking it again.
         self.machine.applied_term = self.term

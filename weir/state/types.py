@@ -116,3 +116,7 @@ def _load_hash(data: Any) -> Hash:
 
 
 register(Hash, ValueType("hash", 1, _dump_hash, _load_hash, hash_encoding))
+
+
+# The collection types register themselves; importing them here makes the registry complete.
+from weir.state import lists, sets, zset  # noqa: E402, F401

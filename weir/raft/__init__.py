@@ -1,0 +1,90 @@
+"""Sans-IO Raft consensus, modelled on etcd's raft library.
+
+No sockets, clocks or disks: the application drives a `RawNode` with
+`tick()`, `step(message)`, `propose(data)` and friends, and carries out
+each `Ready` (persist, send, apply) before calling `advance()`. Nothing in
+this package imports from the rest of weir. See docs/raft.md.
+"""
+
+from weir.raft.quorum import JointConfig, MajorityConfig, VoteResult
+from weir.raft.raft import TRANSFER_CONTEXT, CampaignType, Config, Raft, ReadOnlyOption
+from weir.raft.rawnode import ProgressStatus, RawNode, Status
+from weir.raft.storage import MemoryStorage, Storage
+from weir.raft.types import (
+    EMPTY_HARD_STATE,
+    EMPTY_SNAPSHOT,
+    NO_LIMIT,
+    NONE,
+    CompactedError,
+    ConfChange,
+    ConfChangeError,
+    ConfChangeSingle,
+    ConfChangeTransition,
+    ConfChangeType,
+    ConfigError,
+    ConfState,
+    Entry,
+    EntryKind,
+    HardState,
+    Message,
+    MessageType,
+    ProposalDroppedError,
+    RaftError,
+    ReadIndexDroppedError,
+    ReadState,
+    Ready,
+    ReadyError,
+    Snapshot,
+    SnapshotOutOfDateError,
+    SnapshotTemporarilyUnavailableError,
+    SoftState,
+    StateType,
+    StepLocalMessageError,
+    UnavailableError,
+)
+
+__all__ = [
+    "EMPTY_HARD_STATE",
+    "EMPTY_SNAPSHOT",
+    "NONE",
+    "NO_LIMIT",
+    "TRANSFER_CONTEXT",
+    "CampaignType",
+    "CompactedError",
+    "ConfChange",
+    "ConfChangeError",
+    "ConfChangeSingle",
+    "ConfChangeTransition",
+    "ConfChangeType",
+    "ConfState",
+    "Config",
+    "ConfigError",
+    "Entry",
+    "EntryKind",
+    "HardState",
+    "JointConfig",
+    "MajorityConfig",
+    "MemoryStorage",
+    "Message",
+    "MessageType",
+    "ProgressStatus",
+    "ProposalDroppedError",
+    "Raft",
+    "RaftError",
+    "RawNode",
+    "ReadIndexDroppedError",
+    "ReadOnlyOption",
+    "ReadState",
+    "Ready",
+    "ReadyError",
+    "Snapshot",
+    "SnapshotOutOfDateError",
+    "SnapshotTemporarilyUnavailableError",
+    "SoftState",
+    "StateType",
+    "Status",
+    "StepLocalMessageError",
+    "Storage",
+    "UnavailableError",
+    "VoteResult",
+]

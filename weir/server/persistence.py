@@ -1,0 +1,112 @@
+"""Durability for a single node: the log is the WAL, plus snapshots and recovery.
+
+Writes are appended to the OS in one batch before any reply of that batch is
+sent, so a crash of the process never loses an acknowledged write. Then by
+policy:
+  always    replies wait for the batch's fsync (group commit: one fsync for
+            every write that arrived in the same event-loop turn);
+  everysec  a timer fsyncs once a second, off the event loop;
+  no        the kernel decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from weir.log.errors import LogWriteError
+from weir.log.records import LogRecord
+from weir.log.storage import LogStorage
+from weir.log.sync import FsyncPolicy
+from weir.state.machine import StateMachine
+
+log = logging.getLogger("weir.persistence")
+
+ENTRY_COMMAND = 0
+
+
+class Persistence:
+    """Owns the data directory: the log, snapshots and the fsync policy."""
+
+    def __init__(self, directory: Path, policy: str, machine: StateMachine) -> None:
+        self.directory = directory
+        self.policy = FsyncPolicy(policy)
+        self.machine = machine
+        directory.mkdir(parents=True, exist_ok=True)
+        self.snapshot_dir = directory / "snapshots"
+        self.storage = LogStorage.open(directory / "wal", fsync_policy=self.policy)
+        self.pending: list[LogRecord] = []
+        self.last_sync = time.monotonic()
+        self.write_error: LogWriteError | None = None
+        self.fsyncs = 0
+
+    # --- recovery -----------------------------------------------------------------
+
+    def recover(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Load the newest valid snapshot, then replay the log after it. Returns entries replayed."""
+        from weir.server.snapshots import load_latest
+
+        loaded = load_latest(self.snapshot_dir, self.machine)
+        storage = self.storage
+        if loaded and storage.last_index() < self.machine.applied_index:
+            # The log ends before the snapshot (it was compacted to it): restart it there.
+            storage.compact_prefix(self.machine.applied_index, self.machine.applied_term)
+        if storage.first_index() > self.machine.applied_index + 1:
+            raise LogWriteError(
+                storage.directory, "recover",
+                OSError(f"log starts at {storage.first_index()} but the newest snapshot covers "
+                        f"only up to {self.machine.applied_index}: entries are missing"),
+            )
+        start = self.machine.applied_index + 1
+        last = storage.last_index()
+        replayed = 0
+        index = start
+        while index <= last:
+            batch = storage.entries(index, min(last + 1, index + 4096))
+            for record in batch:
+                if record.kind == ENTRY_COMMAND:
+                    self.machine.apply(record.index, record.term, record.data)
+                else:
+                    self.machine.apply_noop(record.index, record.term)
+                replayed += 1
+            index += len(batch)
+            if progress is not None:
+                progress(index - start, last - start + 1)
+        if storage.recovery_report is not None and storage.recovery_report.torn_tail is not None:
+            log.warning("%s", storage.recovery_report.describe())
+        return replayed
+
+    # --- the write path -----------------------------------------------------------
+
+    def add(self, term: int, index: int, data: bytes) -> None:
+        self.pending.append(LogRecord(term, index, ENTRY_COMMAND, data))
+
+    def write_pending(self) -> None:
+        """Hand the batch to the OS; after this a process crash cannot lose it."""
+        if self.pending:
+            # Cleared only once written: a failed append (disk full) is retried later.
+            self.storage.append(self.pending)
+            self.pending = []
+
+    def sync(self) -> None:
+        self.write_pending()
+        if self.storage.needs_sync:
+            self.storage.sync()
+            self.fsyncs += 1
+        self.last_sync = time.monotonic()
+
+    def last_index(self) -> int:
+        return self.storage.last_index()
+
+    def close(self) -> None:
+        try:
+            self.sync()
+        finally:
+            self.storage.close()
+
+
+def data_dir_files(directory: Path) -> list[str]:
+    return sorted(os.listdir(directory)) if directory.exists() else []
