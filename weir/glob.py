@@ -49,7 +49,11 @@ def compile_glob(pattern: bytes, nocase: bool = False) -> Callable[[bytes], bool
             out += re.escape(pattern[i : i + 1])
         i += 1
     regex = re.compile(bytes(out), re.DOTALL | (re.IGNORECASE if nocase else 0))
-    return lambda value: regex.fullmatch(value) is not None
+    if not pattern:
+        return lambda value: not value
+    # stringmatchlen never matches an empty string against a non-empty pattern
+    # (KEYS and SCAN treat a lone "*" as "everything" before matching, as above).
+    return lambda value: bool(value) and regex.fullmatch(value) is not None
 
 
 def glob_match(pattern: bytes, value: bytes, nocase: bool = False) -> bool:

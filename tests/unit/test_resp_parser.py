@@ -190,6 +190,19 @@ def test_query_buffer_limit(reader_name: str) -> None:
     assert run(reader, chunks) == ([], "ERR Protocol error: query buffer limit exceeded")
 
 
+@pytest.mark.parametrize("reader_name", list(READERS))
+@pytest.mark.parametrize(
+    "chunks",
+    [[b"*2147483647\r\n$4\r\nPING\r\n"], [b"*1\r\n$4\r\nPING\r\n*2147", b"483647\r\n"]],
+    ids=["whole", "split-header"],
+)
+def test_a_huge_multibulk_count_just_waits(reader_name: str, chunks: list[bytes]) -> None:
+    # Nothing is allocated for the announced arguments (hiredis would build the array first).
+    frames, message = run(READERS[reader_name](None), chunks)
+    assert message is None
+    assert frames == ([] if len(chunks) == 1 else [[b"PING"]])
+
+
 def test_buffered_bytes_counts_a_partial_request() -> None:
     for make in READERS.values():
         reader = make(None)

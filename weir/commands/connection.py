@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from weir.server.client import Client
 
 
-@command("ping", -1, "session fast stale loading", categories="@connection")
+@command("ping", -1, "session fast", categories="@connection")
 def ping_command(client: Client, argv: list[bytes]) -> Any:
     if len(argv) > 2:
         raise CommandError("ERR wrong number of arguments for 'ping' command")
@@ -70,7 +70,7 @@ def _check_password(client: Client, username: bytes, password: bytes) -> None:
     client.reader.limits.authenticated = True
 
 
-@command("auth", -2, "session no_auth fast stale loading noscript", categories="@connection")
+@command("auth", -2, "session no_auth allow_busy fast stale loading noscript", categories="@connection")
 def auth_command(client: Client, argv: list[bytes]) -> Any:
     if len(argv) > 3:
         raise CommandError("ERR syntax error")
@@ -86,7 +86,7 @@ def auth_command(client: Client, argv: list[bytes]) -> Any:
     return OK
 
 
-@command("hello", -1, "session no_auth fast stale loading noscript", categories="@connection")
+@command("hello", -1, "session no_auth allow_busy fast stale loading noscript", categories="@connection")
 def hello_command(client: Client, argv: list[bytes]) -> Any:
     proto = client.proto
     i = 1
@@ -106,7 +106,7 @@ def hello_command(client: Client, argv: list[bytes]) -> Any:
             i += 3
         elif option == b"setname" and i + 1 < len(argv):
             name = argv[i + 1]
-            _validate_name(name)
+            validate_name(name)
             i += 2
         else:
             raise CommandError(f"ERR Syntax error in HELLO option '{argv[i].decode(errors='replace')}'")
@@ -130,12 +130,12 @@ def hello_command(client: Client, argv: list[bytes]) -> Any:
     }
 
 
-def _validate_name(name: bytes) -> None:
+def validate_name(name: bytes) -> None:
     if any(b < 33 or b > 126 for b in name):
         raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
 
 
-@command("reset", 1, "session no_auth fast stale loading noscript", categories="@connection")
+@command("reset", 1, "session no_auth allow_busy fast stale loading noscript", categories="@connection")
 def reset_command(client: Client, argv: list[bytes]) -> Any:
     server = client.server
     client.multi = None

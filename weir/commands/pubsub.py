@@ -23,7 +23,7 @@ def _count(client: Client) -> int:
 def subscribe_command(client: Client, argv: list[bytes]) -> Any:
     for channel in argv[1:]:
         if channel not in client.channels:
-            client.channels.add(channel)
+            client.channels[channel] = None
             client.server.subscribe(client.server.channels, channel, client)
         client.reply(PushReply([b"subscribe", channel, _count(client)]))
     return NO_REPLY
@@ -33,20 +33,20 @@ def subscribe_command(client: Client, argv: list[bytes]) -> Any:
 def psubscribe_command(client: Client, argv: list[bytes]) -> Any:
     for pattern in argv[1:]:
         if pattern not in client.patterns:
-            client.patterns.add(pattern)
+            client.patterns[pattern] = None
             client.server.subscribe(client.server.patterns, pattern, client)
         client.reply(PushReply([b"psubscribe", pattern, _count(client)]))
     return NO_REPLY
 
 
-def _unsubscribe(client: Client, argv: list[bytes], kind: bytes, mine: set[bytes], table: Any) -> Any:
-    names = argv[1:] or sorted(mine)
+def _unsubscribe(client: Client, argv: list[bytes], kind: bytes, mine: dict[bytes, None], table: Any) -> Any:
+    names = argv[1:] or list(mine)
     if not names:
         client.reply(PushReply([kind, None, _count(client)]))
         return NO_REPLY
     for name in names:
         if name in mine:
-            mine.discard(name)
+            del mine[name]
             client.server.unsubscribe(table, name, client)
         client.reply(PushReply([kind, name, _count(client)]))
     return NO_REPLY
@@ -67,7 +67,7 @@ def publish_command(client: Client, argv: list[bytes]) -> int:
     return client.server.publish(argv[1], argv[2])
 
 
-container("pubsub", -2, categories="@pubsub")
+container("pubsub", -2)
 
 
 @command("channels", -2, "session pubsub loading stale", container="pubsub")

@@ -1,13 +1,19 @@
-"""Server commands (server.c, db.c): DBSIZE FLUSHDB FLUSHALL and the rest of the admin set."""
+"""Server commands (server.c, db.c, debug.c, slowlog.c, latency.c): the admin set."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
-from weir.commands.table import command
-from weir.errors import SYNTAX, CommandError
-from weir.resp.reply import OK
+from weir.commands.args import parse_int
+from weir.commands.table import command, container
+from weir.errors import DB_INDEX, SYNTAX, CommandError
+from weir.resp.reply import OK, Status, Verbatim
 from weir.state.machine import Ctx
+from weir.state.types import type_of
+
+if TYPE_CHECKING:
+    from weir.server.client import Client
 
 
 def _flush_mode(argv: list[bytes]) -> None:
@@ -35,3 +41,226 @@ def flushall_command(ctx: Ctx, argv: list[bytes]) -> Any:
 @command("dbsize", 1, "readonly fast", categories="@keyspace")
 def dbsize_command(ctx: Ctx, argv: list[bytes]) -> int:
     return ctx.db.live_count(ctx.now_ms)
+
+
+def _db_index(raw: bytes, which: str, databases: int) -> int:
+    try:
+        index = parse_int(raw)
+    except CommandError:
+        raise CommandError(f"ERR invalid {which} DB index") from None
+    if not 0 <= index < databases:
+        raise CommandError(DB_INDEX)
+    return index
+
+
+@command("swapdb", 3, "write fast", categories="@keyspace @dangerous")
+def swapdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
+    """SWAPDB index1 index2: the two databases trade contents, applied like any write."""
+    machine = ctx.machine
+    first = _db_index(argv[1], "first", len(machine.dbs))
+    second = _db_index(argv[2], "second", len(machine.dbs))
+    if first != second:
+        a, b = machine.dbs[first], machine.dbs[second]
+        a.data, b.data = b.data, a.data
+        a.expires, b.expires = b.expires, a.expires
+        machine.dirty += 1
+        machine.listener.db_modified(first)
+        machine.listener.db_modified(second)
+    return OK
+
+
+@command("time", 1, "loading stale fast")
+def time_command(ctx: Ctx, argv: list[bytes]) -> list[bytes]:
+    now_us = time.time_ns() // 1000
+    return [str(now_us // 1_000_000).encode(), str(now_us % 1_000_000).encode()]
+
+
+@command("monitor", 1, "session admin noscript loading stale")
+def monitor_command(client: Client, argv: list[bytes]) -> Any:
+    server = client.server
+    if not client.monitor:
+        client.monitor = True
+        server.monitors.append(client)
+    return OK
+
+
+DEBUG_HELP = [
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "RELOAD",
+    "    Save the RDB on disk and reload it back to memory (a no-op here: state lives in the log).",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("debug", -2, "session admin noscript loading stale")
+def debug_command(client: Client, argv: list[bytes]) -> Any:
+    """DEBUG OBJECT | RELOAD | SET-ACTIVE-EXPIRE | SLEEP | HELP"""
+    server = client.server
+    sub = argv[1].lower()
+    if sub == b"help" and len(argv) == 2:
+        return [Status(line) for line in DEBUG_HELP]
+    if sub == b"sleep" and len(argv) == 3:
+        try:
+            seconds = float(argv[2])
+        except ValueError:
+            seconds = 0.0
+        # Redis stops the whole server; so does this, by holding the event loop.
+        time.sleep(max(seconds, 0.0))
+        return OK
+    if sub == b"reload":
+        return OK
+    if sub == b"set-active-expire" and len(argv) == 3:
+        server.active_expire = parse_int(argv[2]) != 0
+        return OK
+    if sub == b"object" and len(argv) == 3:
+        ctx = server.machine.reader(client.db, server.now_ms())
+        value = ctx.lookup(argv[2])
+        if value is None:
+            raise CommandError("ERR no such key")
+        encoding = type_of(value).encoding(value, server.machine.limits)
+        size = len(value) if isinstance(value, bytes) else 0
+        return Status(
+            f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} serializedlength:{size} "
+            "lru:0 lru_seconds_idle:0"
+        )
+    raise CommandError(
+        f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. Try DEBUG HELP."
+    )
+
+
+# --- SLOWLOG ---------------------------------------------------------------------------
+
+container("slowlog", -2)
+_SLOWLOG = "session admin loading stale"
+
+
+@command("get", -2, _SLOWLOG, container="slowlog")
+def slowlog_get_command(client: Client, argv: list[bytes]) -> list[Any]:
+    """SLOWLOG GET [count]: newest first; count -1 means all."""
+    count = 10
+    if len(argv) == 3:
+        count = parse_int(argv[2], "ERR count should be greater than or equal to -1")
+        if count < -1:
+            raise CommandError("ERR count should be greater than or equal to -1")
+    elif len(argv) > 3:
+        raise CommandError(SYNTAX)
+    entries = list(client.server.slowlog)
+    if count != -1:
+        entries = entries[:count]
+    return [[e.id, e.time, e.duration_us, list(e.argv), e.addr.encode(), e.name] for e in entries]
+
+
+@command("len", 2, _SLOWLOG, container="slowlog")
+def slowlog_len_command(client: Client, argv: list[bytes]) -> int:
+    return len(client.server.slowlog)
+
+
+@command("reset", 2, _SLOWLOG, container="slowlog")
+def slowlog_reset_command(client: Client, argv: list[bytes]) -> Any:
+    client.server.slowlog.clear()
+    return OK
+
+
+SLOWLOG_HELP = [
+    'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'GET [<count>]',
+    '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+    '    Entries are made of:',
+    '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+    '    client name',
+    'LEN',
+    '    Return the length of the slowlog.',
+    'RESET',
+    '    Reset the slowlog.',
+    'HELP',
+    '    Prints this help.',
+]
+
+
+@command("help", 2, "session loading stale", container="slowlog")
+def slowlog_help_command(client: Client, argv: list[bytes]) -> list[Status]:
+    return [Status(line) for line in SLOWLOG_HELP]
+
+
+# --- LATENCY: weir does not sample latency events, so every report is empty but well-formed.
+
+container("latency", -2)
+_LATENCY = "session admin noscript loading stale"
+
+
+@command("latest", 2, _LATENCY, container="latency")
+def latency_latest_command(client: Client, argv: list[bytes]) -> list[Any]:
+    return []
+
+
+@command("history", 3, _LATENCY, container="latency")
+def latency_history_command(client: Client, argv: list[bytes]) -> list[Any]:
+    return []
+
+
+@command("reset", -2, _LATENCY, container="latency")
+def latency_reset_command(client: Client, argv: list[bytes]) -> int:
+    return 0
+
+
+@command("graph", 3, _LATENCY, container="latency")
+def latency_graph_command(client: Client, argv: list[bytes]) -> Any:
+    event = argv[2].decode("utf-8", "replace")
+    raise CommandError(f"ERR No samples available for event '{event}'")
+
+
+@command("histogram", -2, _LATENCY, container="latency")
+def latency_histogram_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
+    return {}
+
+
+_DOCTOR_DISABLED = (
+    "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "
+    'You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. '
+    "If we weren't in a deep space mission I'd suggest to take a look at "
+    "https://redis.io/topics/latency-monitor.\n"
+)
+_DOCTOR_QUIET = (
+    "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the "
+    "slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think "
+    "things over.\n"
+)
+
+
+@command("doctor", 2, _LATENCY, container="latency")
+def latency_doctor_command(client: Client, argv: list[bytes]) -> Verbatim:
+    enabled = client.server.config.get("latency-monitor-threshold", "0") != "0"
+    return Verbatim((_DOCTOR_QUIET if enabled else _DOCTOR_DISABLED).encode())
+
+
+LATENCY_HELP = [
+    'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'DOCTOR',
+    '    Return a human readable latency analysis report.',
+    'GRAPH <event>',
+    '    Return an ASCII latency graph for the <event> class.',
+    'HISTORY <event>',
+    '    Return time-latency samples for the <event> class.',
+    'LATEST',
+    '    Return the latest latency samples for all events.',
+    'RESET [<event> ...]',
+    '    Reset latency data of one or more <event> classes.',
+    '    (default: reset all data for all event classes)',
+    'HISTOGRAM [COMMAND ...]',
+    '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+    '    If no commands are specified then all histograms are replied.',
+    'HELP',
+    '    Prints this help.',
+]
+
+
+@command("help", 2, "session loading stale", container="latency")
+def latency_help_command(client: Client, argv: list[bytes]) -> list[Status]:
+    return [Status(line) for line in LATENCY_HELP]

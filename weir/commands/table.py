@@ -150,13 +150,19 @@ def container(name: str, arity: int, flags: str = "", categories: str = "") -> N
 APPLY_SESSION: dict[bytes, Handler] = {}
 
 
-def resolve_write(name: bytes) -> Handler | None:
-    """The apply-side lookup the state machine is given."""
-    spec = COMMANDS.get(name.lower())
+def resolve_write(argv: list[bytes]) -> Handler | None:
+    """The apply-side lookup the state machine is given: argv to handler, subcommands included."""
+    name = argv[0].lower()
+    spec = COMMANDS.get(name)
     if spec is None:
         return None
+    if spec.subcommands and len(argv) > 1:
+        sub = spec.subcommands.get(argv[1].decode("utf-8", "replace").lower())
+        if sub is None:
+            return None
+        spec = sub
     if spec.session:
-        return APPLY_SESSION.get(name.lower())
+        return APPLY_SESSION.get(name)
     return spec.handler
 
 

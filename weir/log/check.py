@@ -212,8 +212,10 @@ def _print_report(console: Console, report: CheckReport) -> None:
         holder = f"process {report.locked_by}" if report.locked_by else "another process"
         console.print(f"[yellow]in use by {holder}: its newest bytes may still be changing[/]")
     segments = Table(title="log segments")
-    for column in ("file", "first", "last", "entries", "bytes", "status"):
-        segments.add_column(column, justify="left" if column in ("file", "status") else "right")
+    segments.add_column("file", overflow="fold", min_width=24)
+    for column in ("first", "last", "entries", "bytes"):
+        segments.add_column(column, justify="right")
+    segments.add_column("status")
     for segment in report.segments:
         style = "" if segment.status == "ok" else "red"
         segments.add_row(
@@ -237,8 +239,10 @@ def _print_report(console: Console, report: CheckReport) -> None:
             f"{HARD_STATE_FILE}: term {state.term}, vote {state.vote}, commit {state.commit}"
         )
     snapshots = Table(title="snapshots")
-    for column in ("file", "index", "term", "bytes", "status"):
-        snapshots.add_column(column)
+    snapshots.add_column("file", overflow="fold")
+    for column in ("index", "term", "bytes"):
+        snapshots.add_column(column, justify="right")
+    snapshots.add_column("status")
     for snapshot in report.snapshots:
         info = snapshot.info
         snapshots.add_row(

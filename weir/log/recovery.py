@@ -57,13 +57,17 @@ class LogDamage:
     def removes_file(self) -> bool:
         return self.offset == 0
 
-    def describe(self) -> str:
-        kind = "torn tail" if self.torn_tail else "corruption"
-        text = f"{kind} in {self.path.name} at offset {self.offset}: {self.reason}"
+    def details(self) -> str:
+        """The reason, and where verified data resumes if it does."""
+        text = self.reason
         if self.good_data is not None:
             found = self.good_data
             text += f"; verified record {found.index} follows in {found.path.name} at offset {found.offset}"
         return text
+
+    def describe(self) -> str:
+        kind = "torn tail" if self.torn_tail else "corruption"
+        return f"{kind} in {self.path.name} at offset {self.offset}: {self.details()}"
 
 
 @dataclass
@@ -155,9 +159,11 @@ def _good_index_max(damaged: SegmentScan, dropped: list[SegmentScan]) -> int | N
 
 
 def cut_log(damage: LogDamage, io: FileIO) -> None:
-    """Apply the cut durably. Later files go first, so a crash midway leaves a shorter log, not a gap."""
+    """Apply the cut durably. Later files go first, each removal durable before the
+    next, so a crash midway leaves a shorter log, not a gap."""
     for path in reversed(damage.removed_paths):
         path.unlink(missing_ok=True)
+        sync_directory(path.parent, io)
     if damage.removes_file:
         damage.path.unlink(missing_ok=True)
     else:

@@ -93,11 +93,6 @@ class SegmentScan:
     def last_index(self) -> int:
         return self.first_index + len(self.offsets) - 1
 
-    @property
-    def holds_records(self) -> bool:
-        """True if any verified record is in the file, before or after damage."""
-        return len(self.offsets) > 0 or self.good_after_damage is not None
-
 
 def scan_segment(path: Path) -> SegmentScan:
     data = path.read_bytes()

@@ -222,7 +222,7 @@ class LogStorage:
         scan = scan_log(self.directory)
         damage = scan.damage
         if damage is not None and not damage.torn_tail:
-            raise LogCorruptionError(damage.path, damage.offset, damage.describe())
+            raise LogCorruptionError(damage.path, damage.offset, damage.details())
         if damage is not None:
             cut_log(damage, self._io)
         for kept in scan.kept:
@@ -338,8 +338,13 @@ class LogStorage:
     # ---------------------------------------------------------------- writes
 
     def append(self, records: Sequence[LogRecord]) -> None:
-        """Write records to the OS (durable after `sync()`). Raises LogWriteError if the
-        write fails; the log is then as it was before the call."""
+        """Write records to the OS (durable after `sync()`).
+
+        Records whose first index is <= last_index() first truncate the log
+        there (durably); compacted indices cannot be rewritten. Raises
+        LogWriteError if the write fails: the records are then not in the log
+        (a truncation they caused stays).
+        """
         if not records:
             return
         self._check_writable("append")
@@ -347,6 +352,7 @@ class LogStorage:
         if first_index <= self._last_index:
             self.truncate_suffix(first_index)
         assert first_index == self._last_index + 1, "appended records must follow the last index"
+        # (segment, size, record count) before this call touched it.
         undo: list[tuple[_Segment, int, int]] = []
         start = 0
         last_term = self._last_term
@@ -393,31 +399,43 @@ class LogStorage:
         add_offset = segment.offsets.append
         pack_body = RECORD_BODY.pack
         pack_prefix = RECORD_PREFIX.pack
+        header_bytes = RECORD_HEADER_BYTES
+        payload_bytes_max = RECORD_PAYLOAD_BYTES_MAX
         position = segment.size
         limit = self.segment_bytes_max
-        expected = segment.first_index + len(segment.offsets)
-        stop = start
-        for term, index, kind, data in records[start:]:
-            if position >= limit and stop > start:
+        first = expected = segment.first_index + len(segment.offsets)
+        for term, index, kind, data in records[start:] if start else records:
+            # A full segment takes no more, but every segment takes at least one record.
+            if position >= limit and expected > first:
                 break
             assert index == expected, "record indices must be contiguous"
             assert term >= last_term, "record terms must not decrease"
             size = len(data)
-            if size > RECORD_PAYLOAD_BYTES_MAX:
-                raise RecordTooLargeError(index, size, RECORD_PAYLOAD_BYTES_MAX)
+            if size > payload_bytes_max:
+                raise RecordTooLargeError(index, size, payload_bytes_max)
             body = pack_body(term, index, kind) + data
             add_part(pack_prefix(size, crc32c(body)))
             add_part(body)
             add_offset(position)
-            position += RECORD_HEADER_BYTES + size
+            position += header_bytes + size
             expected += 1
             last_term = term
-            stop += 1
+        stop = start + expected - first
         return b"".join(parts), stop, last_term
 
     def _undo_append(self, undo: list[tuple[_Segment, int, int]]) -> None:
         """Forget a failed append, in memory and on disk, newest segment first."""
+        # Segments this call created go entirely (a rollover may have failed before its undo entry).
+        while self._segments[-1].first_index > self._last_index + 1:
+            segment = self._segments.pop()
+            try:
+                self._delete_segment(segment)
+            except OSError as error:
+                # A leftover empty segment is cut at the next open, as a torn tail is.
+                self._failure = (segment.path, "remove a segment after a failed append", error)
         for segment, size, count in reversed(undo):
+            if segment not in self._segments:
+                continue
             del segment.offsets[count:]
             segment.size = size
             self._mark_dirty(segment)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from weir.log.errors import LogWriteError
 from weir.log.fileio import FileIO
 
 if TYPE_CHECKING:
@@ -76,40 +77,90 @@ class SyncWorker:
     """Group commit on a dedicated thread, with exactly one fsync in flight.
 
     `await worker.sync()` returns once everything appended before the call is
-    durable. Writers that arrive while an fsync runs share the next one, so
-    fsyncs per second are bounded by the disk, not by the number of writers,
-    and the event loop keeps serving clients meanwhile. It must be the only
-    caller of the log's sync methods.
+    durable. A round starts at the end of the event-loop pass in which the
+    first writer asks, so every writer of that pass shares it; writers that
+    ask while it runs share the next one. The loop keeps serving clients
+    during the fsync. The worker must be the only caller of the log's sync
+    methods, and is used from the event loop's thread only.
     """
 
     def __init__(self, storage: LogStorage) -> None:
         self._storage = storage
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weir-log-sync")
-        self._in_flight: asyncio.Future[None] | None = None
+        # (index to make durable, future of the writer waiting for it)
+        self._waiting: list[tuple[int, asyncio.Future[int]]] = []
+        self._round_scheduled = False
+        self._round_running = False
         self.fsyncs = 0
 
     async def sync(self) -> int:
         """Wait until everything appended so far is durable; return the synced index."""
-        storage = self._storage
-        target = storage.last_index()
-        # Bounded: the round started after this call covers `target`, so this
-        # loop waits for at most the round in flight plus one more.
-        while storage.synced_index < min(target, storage.last_index()):
-            if self._in_flight is None:
-                self._in_flight = asyncio.ensure_future(self._round())
-            await asyncio.shield(self._in_flight)
-        return storage.synced_index
+        target = self._storage.last_index()
+        if self._storage.synced_index >= target:
+            return self._storage.synced_index
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[int] = loop.create_future()
+        self._waiting.append((target, waiter))
+        self._schedule_round(loop)
+        return await waiter
 
-    async def _round(self) -> None:
+    def _schedule_round(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._round_scheduled and not self._round_running:
+            self._round_scheduled = True
+            # At the end of this loop pass, after every writer woken in it has appended.
+            loop.call_soon(self._start_round, loop)
+
+    def _start_round(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._round_scheduled = False
+        covered, self._waiting = self._waiting, []
         try:
             job = self._storage.begin_sync()
-            if job is None:
-                return
-            await asyncio.get_running_loop().run_in_executor(self._executor, job.run)
-            self.fsyncs += job.fsyncs
+        except LogWriteError as error:
+            _fail_all(covered, error)
+            return
+        if job is None:
+            self._finish_round(loop, covered)
+            return
+        self._round_running = True
+        running = loop.run_in_executor(self._executor, job.run)
+        running.add_done_callback(lambda _: self._end_round(loop, job, covered))
+
+    def _end_round(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        job: SyncJob,
+        covered: list[tuple[int, asyncio.Future[int]]],
+    ) -> None:
+        self._round_running = False
+        self.fsyncs += job.fsyncs
+        try:
             self._storage.end_sync(job)
-        finally:
-            self._in_flight = None
+        except LogWriteError as error:
+            _fail_all(covered + self._waiting, error)
+            self._waiting = []
+            return
+        self._finish_round(loop, covered)
+
+    def _finish_round(
+        self, loop: asyncio.AbstractEventLoop, covered: list[tuple[int, asyncio.Future[int]]]
+    ) -> None:
+        synced_index = self._storage.synced_index
+        for target, waiter in covered:
+            if waiter.done():
+                continue
+            if synced_index >= min(target, self._storage.last_index()):
+                waiter.set_result(synced_index)
+            else:
+                # A truncation voided the round's claim: wait for the next one.
+                self._waiting.append((target, waiter))
+        if self._waiting:
+            self._schedule_round(loop)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def _fail_all(waiting: list[tuple[int, asyncio.Future[int]]], error: LogWriteError) -> None:
+    for _, waiter in waiting:
+        if not waiter.done():
+            waiter.set_exception(error)

@@ -973,9 +973,9 @@ class Raft:
         if snapshot.index <= log.committed:
             return False
         assert self.state == StateType.FOLLOWER, "restore outside follower state"
-        if self.id not in snapshot.conf_state.members():
-            # A snapshot for a configuration we are not in: never expected.
-            return False
+        # Unlike etcd, a snapshot whose configuration does not include us is
+        # fine: a node added after the leader's latest snapshot receives it
+        # and learns of its own addition from the log that follows.
         if log.match_term(snapshot.index, snapshot.term):
             # We have the entries already; just move the commit index.
             log.commit_to(snapshot.index)

@@ -9,6 +9,7 @@ malformed frames).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from weir.errors import RemoteProtocolError
@@ -221,6 +222,11 @@ def _frame_bytes(argv: list[bytes]) -> int:
 
 
 SAVED_BYTES_MAX = 1024 * 1024
+# hiredis allocates a multibulk's whole array when it reads the header: "*2147483647"
+# costs 16 GiB of address space and seconds to free. Counts of 7 digits and more
+# (a false match inside a payload is harmless) go to the reference parser instead.
+_BIG_COUNT = re.compile(rb"(?:\A|\n)\*[0-9]{7}")
+_COUNT_SPLIT_BYTES = 16  # a header cut across two reads is looked for in this window
 
 
 class RequestReader:
@@ -240,6 +246,7 @@ class RequestReader:
         "_saved",
         "_saved_bytes",
         "_saved_frames_bytes",
+        "_tail",
         "error",
         "limits",
     )
@@ -256,6 +263,7 @@ class RequestReader:
         self._saved_bytes = 0
         self._saved_frames_bytes = 0  # bytes of those frames, known once a frame ends mid-chunk
         self._delivered = 0  # frames returned since the saved chunks began
+        self._tail = b""  # the end of the previous chunk, for _BIG_COUNT
 
     @property
     def buffered_bytes(self) -> int:
@@ -281,6 +289,9 @@ class RequestReader:
             self._saved_bytes += len(data)
             if self._saved_bytes > SAVED_BYTES_MAX:
                 self._saved = None
+        if _BIG_COUNT.search(data) or _BIG_COUNT.search(self._tail + data[:_COUNT_SPLIT_BYTES]):
+            return self._avoid_big_count()
+        self._tail = data[-_COUNT_SPLIT_BYTES:]
         reader = self._reader
         assert reader is not None
         reader.feed(data)
@@ -342,6 +353,15 @@ class RequestReader:
             self._reader = None
             self._fallback = probe
             self.error = probe.error
+
+    def _avoid_big_count(self) -> list[list[bytes]]:
+        if self._saved is not None:
+            return self._hand_over(self._saved, self._delivered)
+        # Past SAVED_BYTES_MAX the bytes cannot be re-read: refuse, as for a bad count.
+        self._reader = None
+        self._fallback = PyRequestParser(self.limits)
+        self.error = self._fallback.error = _protocol_error("invalid multibulk length")
+        return []
 
     def _hand_over(self, chunks: list[bytes], skip: int) -> list[list[bytes]]:
         self._reader = None

@@ -96,8 +96,9 @@ class Client(asyncio.Protocol):
         self.watched: dict[tuple[int, bytes], bool] = {}
         self.dirty_cas = False
         # pub/sub
-        self.channels: set[bytes] = set()
-        self.patterns: set[bytes] = set()
+        # Ordered, so UNSUBSCRIBE with no argument answers in subscription order as Redis does.
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
         self.monitor = False
         self.blocked: BlockState | None = None
         self.closing = False
@@ -169,7 +170,10 @@ class Client(asyncio.Protocol):
         self._out.append(self.encoder.encode(value))
 
     def reply_error(self, message: str) -> None:
-        self.server.stats.errors += 1
+        stats = self.server.stats
+        stats.errors += 1
+        code = message.split(" ", 1)[0]
+        stats.error_codes[code] = stats.error_codes.get(code, 0) + 1
         if self.reply_mode != b"on" and (self.reply_mode == b"off" or self.skip_next_reply):
             self.skip_next_reply = False
             return
@@ -212,7 +216,7 @@ class Client(asyncio.Protocol):
             self.multi_error = self.multi is not None
             spec.rejected_calls += 1
             return self.reply_error(f"ERR wrong number of arguments for '{spec.name}' command")
-        if spec.subcommands:
+        if spec.subcommands and len(argv) > 1:
             sub = spec.subcommands.get(argv[1].decode("utf-8", "replace").lower())
             if sub is None:
                 self.multi_error = self.multi is not None
@@ -239,9 +243,11 @@ class Client(asyncio.Protocol):
                 f"ERR Can't execute '{spec.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             )
-        if server.monitors:
+        if server.pause_mode is not None and (spec.write or server.pause_mode == "all"):
+            return server.postpone(self, spec, argv)
+        if server.monitors and "admin" not in spec.flags:
             server.feed_monitors(self, argv)
-        self.last_command = name
+        self.last_command = name if spec.container is None else spec.full_name.encode()
         started = time.perf_counter_ns()
         try:
             if spec.session:

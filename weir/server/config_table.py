@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from weir.log.sync import FsyncPolicy
 from weir.state.types import EncodingLimits
 
 if TYPE_CHECKING:
@@ -399,7 +400,7 @@ def initial_values(server: Server) -> dict[str, str]:
     values.update({
         "port": str(server.port),
         "bind": settings.bind,
-        "dir": str(settings.dir),
+        "dir": str(settings.dir.resolve()),
         "requirepass": settings.requirepass or "",
         "databases": str(settings.databases),
         "maxclients": str(settings.maxclients),
@@ -420,6 +421,8 @@ def apply(server: Server, name: str, value: str) -> None:
     limits: EncodingLimits = server.machine.limits
     if name in _LIMIT_FIELDS:
         setattr(limits, _LIMIT_FIELDS[name], int(value))
+    elif name == "appendfsync" and server.persistence is not None:
+        server.persistence.policy = FsyncPolicy(value)
     elif name == "slowlog-log-slower-than":
         server.slowlog_threshold_us = int(value)
     elif name == "slowlog-max-len":
@@ -434,6 +437,9 @@ def apply(server: Server, name: str, value: str) -> None:
         settings.proto_max_bulk_len = int(value)
     elif name == "client-query-buffer-limit":
         settings.client_query_buffer_limit = int(value)
+    elif name == "save":
+        numbers = [int(part) for part in value.split()]
+        server.save_rules = list(zip(numbers[::2], numbers[1::2]))
 
 
 _LIMIT_FIELDS = {

@@ -21,6 +21,7 @@ from weir.log.errors import LogWriteError
 from weir.log.records import LogRecord
 from weir.log.storage import LogStorage
 from weir.log.sync import FsyncPolicy
+from weir.server.snapshots import load_latest
 from weir.state.machine import StateMachine
 
 log = logging.getLogger("weir.persistence")
@@ -42,13 +43,12 @@ class Persistence:
         self.last_sync = time.monotonic()
         self.write_error: LogWriteError | None = None
         self.fsyncs = 0
+        self.log_bytes_at_snapshot = self.log_bytes()
 
     # --- recovery -----------------------------------------------------------------
 
     def recover(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Load the newest valid snapshot, then replay the log after it. Returns entries replayed."""
-        from weir.server.snapshots import load_latest
-
         loaded = load_latest(self.snapshot_dir, self.machine)
         storage = self.storage
         if loaded and storage.last_index() < self.machine.applied_index:
@@ -100,6 +100,11 @@ class Persistence:
 
     def last_index(self) -> int:
         return self.storage.last_index()
+
+    def log_bytes(self) -> int:
+        """Bytes of log on disk (all segments)."""
+        wal = self.storage.directory
+        return sum(p.stat().st_size for p in wal.glob("*.wal"))
 
     def close(self) -> None:
         try:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable
 
 from weir.config import Settings
+from weir.errors import WeirError
 from weir.server.server import Server
 
 log = logging.getLogger("weir")
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Show a progress bar while replaying a log at least this long.
+PROGRESS_ENTRIES_MIN = 50_000
 
 
 def install_uvloop() -> bool:
@@ -24,8 +28,7 @@ def install_uvloop() -> bool:
     return True
 
 
-async def serve(settings: Settings, on_ready: Callable[[Server], None] | None = None) -> None:
-    server = Server(settings)
+async def serve(server: Server, on_ready: Callable[[Server], None] | None = None) -> None:
     await server.start()
     if on_ready is not None:
         on_ready(server)
@@ -38,7 +41,26 @@ async def serve(settings: Settings, on_ready: Callable[[Server], None] | None = 
     await server.stop()
 
 
-def run(settings: Settings, on_ready: Callable[[Server], None] | None = None) -> None:
+def _recover(server: Server) -> None:
+    """Open the data directory, with a progress bar when the log is long."""
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = None
+
+        def report(done: int, total: int) -> None:
+            nonlocal task
+            if total < PROGRESS_ENTRIES_MIN:
+                return
+            if task is None:
+                task = progress.add_task("replaying log", total=total)
+            progress.update(task, completed=done)
+
+        server.open_storage(report)
+
+
+def run(settings: Settings, on_ready: Callable[[Server], None] | None = None) -> int:
+    """Serve until SIGINT/SIGTERM. Returns the process exit code."""
     uvloop_on = install_uvloop()
     logging.basicConfig(
         level=logging.DEBUG if settings.loglevel == "debug" else logging.INFO,
@@ -51,4 +73,14 @@ def run(settings: Settings, on_ready: Callable[[Server], None] | None = None) ->
             "write every key. Set --requirepass (or WEIR_REQUIREPASS) or bind to 127.0.0.1.",
             settings.bind,
         )
-    asyncio.run(serve(settings, on_ready))
+    try:
+        server = Server(settings)
+        _recover(server)
+        asyncio.run(serve(server, on_ready))
+    except WeirError as exc:
+        log.error("%s", exc)
+        return 1
+    except OSError as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    return 0

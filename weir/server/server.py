@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from pathlib import Path
@@ -23,6 +24,7 @@ from weir.server import config_table
 from weir.server.client import BlockState, Client
 from weir.log.errors import LogWriteError
 from weir.log.sync import FsyncPolicy, SyncWorker
+from weir.server import snapshots
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.machine import KeyListener, StateMachine
@@ -32,6 +34,9 @@ log = logging.getLogger("weir.server")
 ACTIVE_EXPIRE_INTERVAL_S = 0.1
 ACTIVE_EXPIRE_KEYS_PER_SWEEP = 200
 SLOWLOG_ENTRIES_MAX_DEFAULT = 128
+# Take a snapshot once the log has grown this much since the last one.
+SNAPSHOT_LOG_BYTES_DEFAULT = 256 * 1024 * 1024
+PERSIST_CHECK_INTERVAL_S = 0.1
 
 
 @dataclass(slots=True)
@@ -44,6 +49,8 @@ class Stats:
     keyspace_hits: int = 0
     keyspace_misses: int = 0
     pubsub_messages: int = 0
+    # Error replies by their first word (INFO errorstats).
+    error_codes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -101,6 +108,10 @@ class Server:
         # Runtime CONFIG values (Redis's names); weir reads those it uses from here.
         self.config: dict[str, str] = {}
         self.active_expire = True
+        # CLIENT PAUSE: "all" or "write" while a pause lasts, and the clients it holds.
+        self.pause_mode: str | None = None
+        self.paused: list[Client] = []
+        self._pause_timer: asyncio.TimerHandle | None = None
         self.last_save = int(time.time())
         self._client_ids = 0
         self._server: asyncio.AbstractServer | None = None
@@ -116,13 +127,27 @@ class Server:
         self._sync_worker: SyncWorker | None = None
         self._everysec_task: asyncio.Task[None] | None = None
         self._retry_handle: asyncio.TimerHandle | None = None
+        # Snapshots: Redis-style `save` rules (seconds, changes) and a log-size trigger.
+        self.save_rules: list[tuple[int, int]] = [(3600, 1), (300, 100), (60, 10000)]
+        self.snapshot_log_bytes_max = SNAPSHOT_LOG_BYTES_DEFAULT
+        self.bgsave: snapshots.BackgroundSave | None = None
+        self.bgsave_dirty = 0
+        self.last_bgsave_ok = True
+        self.last_bgsave_seconds = -1
+        self.snapshots_taken = 0
+        self._persist_task: asyncio.Task[None] | None = None
 
     # --- durability -------------------------------------------------------------------
 
-    def open_storage(self) -> int:
+    def open_storage(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Open the data directory, load the snapshot and replay the log. Returns entries replayed."""
-        self.persistence = Persistence(Path(self.settings.dir), self.settings.appendfsync, self.machine)
-        replayed = self.persistence.recover()
+        persistence = Persistence(Path(self.settings.dir), self.settings.appendfsync, self.machine)
+        try:
+            replayed = persistence.recover(progress)
+        except BaseException:
+            persistence.storage.close()
+            raise
+        self.persistence = persistence
         self.log = SingleNodeLog(self.machine, self.persistence)
         log.info("data directory %s: replayed %d log entries, %d keys",
                  self.settings.dir, replayed, sum(len(db) for db in self.machine.dbs))
@@ -215,11 +240,86 @@ class Server:
         if persistence.policy is FsyncPolicy.ALWAYS:
             persistence.sync()
 
+    # --- snapshots --------------------------------------------------------------------
+
+    def save_now(self) -> None:
+        """SAVE: a snapshot in the foreground (clients wait, as with Redis's SAVE)."""
+        if self.bgsave is not None:
+            raise CommandError("ERR Background save already in progress")
+        persistence = self._need_persistence()
+        persistence.sync()
+        snapshots.save(persistence.snapshot_dir, self.machine)
+        self._snapshot_done(self.machine.applied_index, self.machine.applied_term, self.machine.dirty)
+
+    def start_bgsave(self) -> None:
+        if self.bgsave is not None:
+            raise CommandError("ERR Background save already in progress")
+        persistence = self._need_persistence()
+        # The child must not inherit records that the parent will also write.
+        persistence.write_pending()
+        self.bgsave_dirty = self.machine.dirty
+        self.bgsave = snapshots.fork_save(persistence.snapshot_dir, self.machine)
+        log.info("background snapshot started by pid %d at index %d", self.bgsave.pid, self.bgsave.index)
+
+    def _need_persistence(self) -> Persistence:
+        if self.persistence is None:
+            raise CommandError("ERR this server has no data directory")
+        return self.persistence
+
+    def _snapshot_done(self, index: int, term: int, dirty: int) -> None:
+        persistence = self._need_persistence()
+        self.machine.dirty = max(0, self.machine.dirty - dirty)
+        self.last_save = int(time.time())
+        self.snapshots_taken += 1
+        self.last_bgsave_ok = True
+        storage = persistence.storage
+        if storage.last_index() >= index and persistence.write_error is None:
+            storage.compact_prefix(index, term)
+        persistence.log_bytes_at_snapshot = persistence.log_bytes()
+
+    def check_snapshots(self) -> None:
+        """Reap a finished background snapshot; start one when a rule says so."""
+        job = self.bgsave
+        if job is not None:
+            done = snapshots.poll_child(job)
+            if done is None:
+                return
+            self.bgsave = None
+            self.last_bgsave_seconds = int(time.time() - job.started)
+            if done:
+                log.info("background snapshot at index %d done", job.index)
+                self._snapshot_done(job.index, job.term, self.bgsave_dirty)
+            else:
+                self.last_bgsave_ok = False
+                log.error("background snapshot failed (pid %d)", job.pid)
+            return
+        persistence = self.persistence
+        if persistence is None or persistence.write_error is not None:
+            return
+        elapsed = time.time() - self.last_save
+        dirty = self.machine.dirty
+        due = any(dirty >= changes and elapsed >= seconds for seconds, changes in self.save_rules)
+        grown = persistence.log_bytes() - persistence.log_bytes_at_snapshot
+        if due or grown >= self.snapshot_log_bytes_max:
+            # A failed snapshot is retried only after a pause, as Redis does.
+            if self.last_bgsave_ok or elapsed > 5:
+                self.start_bgsave()
+
+    async def _persist_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PERSIST_CHECK_INTERVAL_S)
+            try:
+                self.check_snapshots()
+            except Exception:
+                log.exception("snapshot check failed")
+
     async def _everysec_loop(self) -> None:
         assert self.persistence is not None
         self._sync_worker = worker = SyncWorker(self.persistence.storage)
         while True:
             await asyncio.sleep(1.0)
+            if self.persistence is None or self.persistence.policy is not FsyncPolicy.EVERYSEC:
+                continue
             try:
                 self.persistence.write_pending()
                 await worker.sync()
@@ -233,8 +333,8 @@ class Server:
         if self.persistence is None:
             self.open_storage()
         assert self.persistence is not None
-        if self.persistence.policy is FsyncPolicy.EVERYSEC:
-            self._everysec_task = asyncio.create_task(self._everysec_loop())
+        self._everysec_task = asyncio.create_task(self._everysec_loop())
+        self._persist_task = asyncio.create_task(self._persist_loop())
         self._server = await loop.create_server(
             lambda: Client(self), self.settings.bind, self.settings.port, reuse_address=True,
             backlog=511,
@@ -269,6 +369,12 @@ class Server:
                 pass
         if self._sync_worker is not None:
             self._sync_worker.close()
+        if self._persist_task is not None:
+            self._persist_task.cancel()
+        if self.bgsave is not None:
+            # Let a running snapshot finish: it is the newest image there will be.
+            os.waitpid(self.bgsave.pid, 0)
+            self.bgsave = None
         for hook in self.hooks_on_shutdown:
             hook()
         self.close_storage()
@@ -394,6 +500,35 @@ class Server:
                     client.reply(reply)
                     self._resume(client)
 
+    # --- CLIENT PAUSE -----------------------------------------------------------------
+
+    def pause_clients(self, mode: str, timeout_ms: int) -> None:
+        """Hold commands (all, or only writes) for timeout_ms; a later pause may widen it."""
+        if self.pause_mode != "all":
+            self.pause_mode = mode
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+        self._pause_timer = asyncio.get_running_loop().call_later(timeout_ms / 1000, self.unpause_clients)
+
+    def postpone(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        """Hold a command until the pause ends; what the client sends meanwhile queues behind it."""
+        client.blocked = BlockState(spec, argv, client.db, [])
+        self.paused.append(client)
+
+    def unpause_clients(self) -> None:
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        self.pause_mode = None
+        held, self.paused = self.paused, []
+        for client in held:
+            state = client.blocked
+            if state is None or client.closing:
+                continue
+            client.blocked = None
+            client.execute(state.argv)
+            self._resume(client)
+
     def defer(self, client: Client, argv: list[bytes]) -> None:
         self.deferred.setdefault(client, []).append(argv)
 
@@ -479,6 +614,13 @@ class Server:
         for monitor in list(self.monitors):
             if monitor is not client:
                 monitor.push(line)  # type: ignore[arg-type]
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: zero what INFO counts (uptime stays)."""
+        self.stats = Stats(started=self.stats.started)
+        for spec in commands.COMMANDS.values():
+            for each in (spec, *spec.subcommands.values()):
+                each.calls = each.usec = each.rejected_calls = each.failed_calls = 0
 
     def resize_slowlog(self, entries_max: int) -> None:
         self.slowlog = deque(self.slowlog, maxlen=entries_max)

@@ -1,27 +1,70 @@
-"""Snapshots of the state machine on disk: load the newest, write new ones."""
+"""Snapshots of the state machine on disk: load the newest, write new ones.
+
+A background snapshot forks, as Redis's BGSAVE does: the child owns a
+copy-on-write image of the state at the fork and streams it to a temp file,
+so clients are never stalled by the write; the parent only waits for the
+child and then compacts the log prefix the snapshot covers.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from weir.log.snapshot import latest_snapshot, write_snapshot
 from weir.state.machine import StateMachine
-from weir.state.snapshot import load_chunks
+from weir.state.snapshot import dump_chunks, load_chunks
 
 log = logging.getLogger("weir.snapshots")
 
 
 def load_latest(directory: Path, machine: StateMachine) -> bool:
     """Load the newest valid snapshot in `directory` into `machine`; False if there is none."""
-    try:
-        from weir.log.snapshot import latest_snapshot
-    except ImportError:
-        return False
     if not directory.exists():
         return False
     found = latest_snapshot(directory)
     if found is None:
         return False
-    load_chunks(machine, found.read_chunks())
-    log.info("loaded snapshot at index %d", machine.applied_index)
+    load_chunks(machine, found.chunks())
+    log.info("loaded snapshot %s (index %d)", found.path.name, machine.applied_index)
     return True
+
+
+def save(directory: Path, machine: StateMachine) -> Path:
+    """Write a snapshot of `machine` now, in the calling process."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_snapshot(directory, machine.applied_index, machine.applied_term, b"", dump_chunks(machine))
+
+
+@dataclass
+class BackgroundSave:
+    pid: int
+    index: int
+    term: int
+    started: float
+
+
+def fork_save(directory: Path, machine: StateMachine) -> BackgroundSave:
+    """Start a child process that writes a snapshot of the state as it is now."""
+    directory.mkdir(parents=True, exist_ok=True)
+    index, term = machine.applied_index, machine.applied_term
+    pid = os.fork()
+    if pid == 0:  # the child: write, then leave without running the parent's cleanup
+        status = 1
+        try:
+            write_snapshot(directory, index, term, b"", dump_chunks(machine))
+            status = 0
+        finally:
+            os._exit(status)
+    return BackgroundSave(pid, index, term, time.time())
+
+
+def poll_child(job: BackgroundSave) -> bool | None:
+    """None while the child runs; then True if it succeeded."""
+    pid, status = os.waitpid(job.pid, os.WNOHANG)
+    if pid == 0:
+        return None
+    return os.waitstatus_to_exitcode(status) == 0

@@ -28,7 +28,7 @@ log = logging.getLogger("weir.state")
 DATABASES = 16
 
 Handler = Callable[["Ctx", list[bytes]], Any]
-Resolver = Callable[[bytes], Handler | None]
+Resolver = Callable[[list[bytes]], Handler | None]
 
 
 class KeyListener:
@@ -120,7 +120,7 @@ class Ctx:
 
 
 class StateMachine:
-    """All databases plus what apply needs. `resolve` maps a command name to its handler."""
+    """All databases plus what apply needs. `resolve` maps an argv to its apply handler."""
 
     def __init__(self, resolve: Resolver, databases: int = DATABASES) -> None:
         self.resolve = resolve
@@ -167,7 +167,7 @@ class StateMachine:
         self.applied_term = term
 
     def _run(self, ctx: Ctx, argv: list[bytes], as_value: bool = False) -> Any:
-        handler = self.resolve(argv[0])
+        handler = self.resolve(argv)
         if handler is None:
             # Only commands that passed the table are logged; an unknown name means
             # the log came from a newer version.

@@ -28,7 +28,7 @@ class ValueType:
 class EncodingLimits:
     """Redis's size thresholds for compact encodings (CONFIG SET can change them)."""
 
-    hash_max_listpack_entries: int = 128
+    hash_max_listpack_entries: int = 512
     hash_max_listpack_value: int = 64
     set_max_intset_entries: int = 512
     set_max_listpack_entries: int = 128

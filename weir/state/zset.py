@@ -20,10 +20,10 @@ class ZSet:
 
     __slots__ = ("big", "order", "scores")
 
-    def __init__(self, pairs: Iterable[tuple[bytes, float]] = ()) -> None:
+    def __init__(self, pairs: Iterable[tuple[bytes, float]] = (), big: bool = False) -> None:
         self.scores: dict[bytes, float] = {}
         self.order: SortedList = SortedList()
-        self.big = False
+        self.big = big
         for member, score in pairs:
             self.add(member, score)
 
@@ -35,6 +35,8 @@ class ZSet:
 
     def add(self, member: bytes, score: float) -> None:
         """Insert or move `member` to `score`."""
+        if score == 0.0 and not self.big:
+            score = 0.0  # a listpack stores -0 as the integer 0
         old = self.scores.get(member)
         if old is not None:
             if old == score:
@@ -56,6 +58,14 @@ class ZSet:
             return None
         return int(self.order.index((score, member)))
 
+    def make_room(self, member: bytes, limits: EncodingLimits) -> None:
+        """Call before adding `member`: convert to a skiplist first if it would not fit."""
+        if not self.big and (
+            (member not in self.scores and len(self.scores) + 1 > limits.zset_max_listpack_entries)
+            or len(member) > limits.zset_max_listpack_value
+        ):
+            self.big = True
+
     def settle(self, limits: EncodingLimits, members: Iterable[bytes] = ()) -> None:
         """Call after adding `members`: a listpack that grew too large becomes a skiplist."""
         if self.big:
@@ -76,9 +86,7 @@ def _dump_zset(value: ZSet) -> Any:
 
 def _load_zset(data: Any) -> ZSet:
     big, pairs = data
-    value = ZSet((member, score) for member, score in pairs)
-    value.big = big
-    return value
+    return ZSet(((member, score) for member, score in pairs), big)
 
 
 register(ZSet, ValueType("zset", 4, _dump_zset, _load_zset, zset_encoding))

@@ -1,0 +1,202 @@
+"""CONFIG GET/SET/RESETSTAT/REWRITE and INFO, compared with a real redis-server where comparable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import yaml
+
+from tests.servers import weir_server
+
+
+def outcome(client: redis.Redis, *args: Any) -> Any:
+    try:
+        return client.execute_command(*args)
+    except redis.ResponseError as exc:
+        return (type(exc).__name__, str(exc))
+
+
+CONFIG_CASES = {
+    "unknown": ("CONFIG", "SET", "no-such-param", "1"),
+    "not-a-memory": ("CONFIG", "SET", "maxmemory", "abc"),
+    "memory-fraction": ("CONFIG", "SET", "maxmemory", "1.5gb"),
+    "negative-memory": ("CONFIG", "SET", "maxmemory", "-1"),
+    "not-an-int": ("CONFIG", "SET", "hz", "abc"),
+    "bool": ("CONFIG", "SET", "activerehashing", "maybe"),
+    "enum": ("CONFIG", "SET", "maxmemory-policy", "sometimes"),
+    "immutable": ("CONFIG", "SET", "databases", "3"),
+    "protected": ("CONFIG", "SET", "dir", "/tmp"),
+    "duplicate": ("CONFIG", "SET", "hz", "5", "hz", "6"),
+    "odd-args": ("CONFIG", "SET", "hz", "5", "maxmemory"),
+    "range": ("CONFIG", "SET", "timeout", "-1"),
+    "slowlog-range": ("CONFIG", "SET", "slowlog-log-slower-than", "-5"),
+    "port-range": ("CONFIG", "SET", "port", "99999"),
+    "save": ("CONFIG", "SET", "save", "3600 1 x"),
+    "keyspace-events": ("CONFIG", "SET", "notify-keyspace-events", "Q"),
+    "atomic": ("CONFIG", "SET", "lfu-log-factor", "3", "maxmemory", "x"),
+    "get-arity": ("CONFIG", "GET"),
+    "unknown-sub": ("CONFIG", "NOSUCH"),
+    "rewrite-no-file": ("CONFIG", "REWRITE"),
+    "help": ("CONFIG", "HELP"),
+    "get-glob": ("CONFIG", "GET", "hash-max-*"),
+    "get-many": ("CONFIG", "GET", "maxmemory", "timeout", "lfu-log-factor", "lua-time-limit"),
+    "get-none": ("CONFIG", "GET", "no-such-*"),
+}
+
+
+@pytest.mark.parametrize("args", list(CONFIG_CASES.values()), ids=list(CONFIG_CASES))
+def test_config_matches_redis(r: redis.Redis, real: redis.Redis, args: tuple[str, ...]) -> None:
+    assert outcome(r, *args) == outcome(real, *args)
+
+
+SET_CASES = {
+    "memory-units": ("maxmemory", "1gb", "1073741824"),
+    "memory-k": ("maxmemory", "1k", "1000"),
+    "bool-case": ("activerehashing", "NO", "no"),
+    "enum-case": ("maxmemory-policy", "ALLKEYS-LRU", "allkeys-lru"),
+    "hz-clamped": ("hz", "1000", "500"),
+    "save": ("save", "3600 1 300 100", "3600 1 300 100"),
+    "keyspace-events": ("notify-keyspace-events", "KEA", "AKE"),
+    "alias": ("hash-max-ziplist-entries", "100", "100"),
+    "obl": ("client-output-buffer-limit", "normal 1mb 2mb 3",
+            "normal 1048576 2097152 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+}
+
+
+@pytest.mark.parametrize("name,value,shown", list(SET_CASES.values()), ids=list(SET_CASES))
+def test_config_set_then_get(r: redis.Redis, real: redis.Redis, name: str, value: str, shown: str) -> None:
+    for client in (r, real):
+        before = client.config_get(name)[name]
+        try:
+            assert client.config_set(name, value) is True
+            assert client.config_get(name) == {name: shown}
+        finally:
+            client.config_set(name, before)
+
+
+def test_config_set_is_atomic(r: redis.Redis) -> None:
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("CONFIG", "SET", "lfu-log-factor", "3", "maxmemory", "x")
+    assert r.config_get("lfu-log-factor") == {"lfu-log-factor": "10"}
+
+
+def test_config_get_resp3_is_a_map(r3: redis.Redis) -> None:
+    assert r3.config_get("timeout") == {"timeout": "0"}
+
+
+def test_slowlog_threshold_applies(r: redis.Redis) -> None:
+    r.slowlog_reset()
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.set("slow", "1")
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+    assert any(entry["command"] == b"SET slow 1" for entry in r.slowlog_get(-1))
+    r.config_set("slowlog-max-len", 1)
+    try:
+        r.get("a")
+        r.get("b")
+        assert r.slowlog_len() <= 1
+    finally:
+        r.config_set("slowlog-max-len", 128)
+
+
+def test_requirepass_applies_to_new_connections(r: redis.Redis) -> None:
+    r.config_set("requirepass", "sekret")
+    try:
+        other = redis.Redis(port=r.connection_pool.connection_kwargs["port"])
+        with pytest.raises(redis.AuthenticationError):
+            other.ping()
+        other.close()
+        assert redis.Redis(port=r.connection_pool.connection_kwargs["port"], password="sekret").ping()
+    finally:
+        r.config_set("requirepass", "")
+
+
+def test_encoding_thresholds_reach_the_state_machine(r: redis.Redis) -> None:
+    r.config_set("hash-max-listpack-entries", 2)
+    try:
+        r.hset("h", mapping={"a": "1", "b": "2", "c": "3"})
+        assert r.object("encoding", "h") == b"hashtable"
+    finally:
+        r.config_set("hash-max-listpack-entries", 512)
+
+
+def test_config_rewrite_writes_the_yaml_file(tmp_path: Path) -> None:
+    config = tmp_path / "weir.yaml"
+    config.write_text("maxclients: 500\n")
+    with weir_server("--config", str(config)) as server:
+        client = redis.Redis(port=server.port)
+        assert client.config_get("maxclients") == {"maxclients": "500"}
+        client.config_set("maxclients", 777)
+        client.config_set("timeout", 30)
+        assert client.config_rewrite() in (True, b"OK")
+        client.close()
+    written = yaml.safe_load(config.read_text())
+    assert written["maxclients"] == 777
+    assert written["timeout"] == 30
+
+
+def test_resetstat(r: redis.Redis) -> None:
+    r.get("x")
+    assert r.info("commandstats")
+    assert r.config_resetstat() is True
+    stats = r.info("commandstats")
+    assert set(stats) <= {"cmdstat_info", "cmdstat_config|resetstat"}
+    assert r.info("stats")["total_error_replies"] == 0
+
+
+REQUIRED_FIELDS = {
+    "server": ["redis_version", "redis_mode", "os", "arch_bits", "process_id", "tcp_port",
+               "uptime_in_seconds", "weir_version"],
+    "clients": ["connected_clients", "blocked_clients", "maxclients"],
+    "memory": ["used_memory", "used_memory_human", "maxmemory", "maxmemory_policy"],
+    "persistence": ["loading", "rdb_changes_since_last_save", "rdb_last_save_time", "aof_enabled"],
+    "stats": ["total_connections_received", "total_commands_processed", "instantaneous_ops_per_sec",
+              "keyspace_hits", "keyspace_misses", "expired_keys"],
+    "replication": ["role", "connected_slaves", "master_replid"],
+    "cpu": ["used_cpu_sys", "used_cpu_user"],
+}
+
+
+@pytest.mark.parametrize("section", list(REQUIRED_FIELDS))
+def test_info_sections_have_the_fields_tools_read(r: redis.Redis, section: str) -> None:
+    info = r.info(section)
+    assert [f for f in REQUIRED_FIELDS[section] if f not in info] == []
+
+
+def test_info_values(r: redis.Redis) -> None:
+    r.set("k1", "v")
+    r.set("k2", "v", ex=100)
+    info = r.info()
+    assert info["redis_version"] == "7.0.15"
+    assert info["redis_mode"] == "standalone"
+    assert info["role"] == "master"
+    assert info["db0"]["keys"] == 2
+    assert info["db0"]["expires"] == 1
+    assert 0 < info["db0"]["avg_ttl"] <= 100_000
+    assert "cmdstat_set" not in info
+    everything = r.info("everything")
+    assert everything["cmdstat_set"]["calls"] >= 2
+    assert set(r.info("server", "clients")) >= {"redis_version", "connected_clients"}
+    assert r.info("no-such-section") == {}
+
+
+def test_info_errorstats(r: redis.Redis) -> None:
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCHCOMMAND")
+    assert r.info("errorstats")["errorstat_ERR"]["count"] >= 1
+
+
+def test_info_resp3_is_verbatim(r3: redis.Redis) -> None:
+    conn = r3.connection_pool.get_connection()
+    try:
+        conn.send_command("INFO", "server")
+        reply = conn.read_response()
+    finally:
+        r3.connection_pool.release(conn)
+    text = reply.decode() if isinstance(reply, bytes) else str(reply)
+    assert text.startswith("# Server\r\nredis_version:7.0.15\r\n")

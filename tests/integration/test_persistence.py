@@ -1,0 +1,165 @@
+"""Durability through a real server: restart, snapshots, backup and restore, damage on disk."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.servers import weir_server
+
+
+def _client(port: int) -> redis.Redis:
+    return redis.Redis(port=port, socket_timeout=10)
+
+
+def _wait_bgsave(client: redis.Redis) -> None:
+    deadline = time.monotonic() + 30
+    while client.info("persistence")["rdb_bgsave_in_progress"]:
+        assert time.monotonic() < deadline, "background snapshot did not finish"
+        time.sleep(0.05)
+
+
+def test_restart_replays_the_log(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        for i in range(500):
+            c.set(f"k{i}", i)
+        c.set("ttl", "x", px=600_000)
+        c.close()
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        assert c.get("k499") == b"499"
+        assert c.dbsize() == 501
+        assert 0 < c.pttl("ttl") <= 600_000
+        c.close()
+
+
+def test_bgsave_compacts_and_restart_loads_snapshot_then_log(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        for i in range(1000):
+            c.set(f"k{i}", i)
+        before = c.lastsave()
+        assert c.bgsave() is True
+        _wait_bgsave(c)
+        info = c.info("persistence")
+        assert info["rdb_last_bgsave_status"] == "ok"
+        assert info["rdb_changes_since_last_save"] == 0
+        assert c.lastsave() >= before
+        c.set("after-snapshot", "yes")
+        c.close()
+    assert list((data / "snapshots").glob("*.snap"))
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        assert c.get("k999") == b"999"
+        assert c.get("after-snapshot") == b"yes"
+        c.close()
+
+
+def test_save_in_foreground(tmp_path: Path) -> None:
+    with weir_server(data_dir=tmp_path / "data") as server:
+        c = _client(server.port)
+        c.set("a", "1")
+        assert c.save() is True
+        assert c.info("persistence")["rdb_saves"] >= 1
+        c.close()
+
+
+def test_config_get_persistence_settings(tmp_path: Path) -> None:
+    with weir_server("--appendfsync", "always", data_dir=tmp_path / "data") as server:
+        c = _client(server.port)
+        assert c.config_get("appendfsync") == {"appendfsync": "always"}
+        assert c.config_get("appendonly") == {"appendonly": "yes"}
+        assert Path(c.config_get("dir")["dir"]) == (tmp_path / "data").resolve()
+        c.set("x", "1")
+        assert c.info("persistence")["weir_fsyncs"] >= 1
+        c.close()
+
+
+def test_backup_and_restore_roundtrip(tmp_path: Path) -> None:
+    backup_file = tmp_path / "backup.snap"
+    with weir_server(data_dir=tmp_path / "src") as server:
+        c = _client(server.port)
+        c.set("a", "1")
+        c.hset("h", mapping={"f": "v"})
+        done = subprocess.run(
+            [sys.executable, "-m", "weir", "backup", "--port", str(server.port), "--out", str(backup_file)],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        c.set("not-in-backup", "1")
+        c.close()
+    target = tmp_path / "restored"
+    done = subprocess.run(
+        [sys.executable, "-m", "weir", "restore", str(backup_file), "--dir", str(target)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    with weir_server(data_dir=target) as server:
+        c = _client(server.port)
+        assert c.get("a") == b"1"
+        assert c.hgetall("h") == {b"f": b"v"}
+        assert c.get("not-in-backup") is None
+        c.set("new", "write")
+        c.close()
+    with weir_server(data_dir=target) as server:
+        assert _client(server.port).get("new") == b"write"
+    again = subprocess.run(
+        [sys.executable, "-m", "weir", "restore", str(backup_file), "--dir", str(target)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert again.returncode == 1
+    assert "already holds data" in again.stderr
+
+
+def test_second_server_on_same_dir_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data):
+        with pytest.raises(RuntimeError, match="exited with code 1"), weir_server(data_dir=data):
+            pass
+    log = next(tmp_path.glob("data-*.log"), None)
+    assert log is not None
+
+
+def test_corrupt_record_in_the_middle_stops_startup_naming_file_and_offset(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        for i in range(50):
+            c.set(f"k{i}", "v" * 100)
+        c.close()
+    segment = sorted((data / "wal").glob("*.wal"))[0]
+    raw = bytearray(segment.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    segment.write_bytes(bytes(raw))
+    done = subprocess.run(
+        [sys.executable, "-m", "weir", "server", "--port", "0", "--dir", str(data)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert segment.name in done.stderr
+    assert "offset" in done.stderr
+
+
+def test_torn_tail_is_cut_and_the_server_starts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        for i in range(20):
+            c.set(f"k{i}", "v")
+        c.close()
+    segment = sorted((data / "wal").glob("*.wal"))[-1]
+    raw = segment.read_bytes()
+    segment.write_bytes(raw[:-3])
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        assert c.get("k18") == b"v"
+        assert c.get("k19") is None
+        c.close()
