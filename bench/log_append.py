@@ -8,7 +8,8 @@ Three parts, each a ratio against its ceiling measured in the same run:
 2. append + sync() per batch vs os.write + os.fdatasync per batch (same);
 3. group commit of N concurrent asyncio writers (each appends one record and
    waits until it is durable): one sync per event-loop pass on the loop
-   thread, vs SyncWorker (one fdatasync in flight on a thread).
+   thread, vs SyncWorker (one fdatasync in flight on a thread);
+4. open (recovery verifies every record) vs reading the files and one CRC.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crc32c import crc32c
 
 from weir.log import LogRecord, LogStorage, SyncWorker
 from weir.log.records import RECORD_HEADER_BYTES
@@ -210,6 +213,31 @@ def bench_group(
     return result
 
 
+def bench_open(directory: Path, records: int, pool: list[bytes]) -> tuple[Result, Result]:
+    """Recovery at open (every record verified) vs reading the same files and one CRC over them."""
+    with LogStorage.open(directory) as log:
+        # Bounded by `records`.
+        for start in range(1, records + 1, 1000):
+            count = min(1000, records + 1 - start)
+            log.append(
+                [
+                    LogRecord(1, index, 0, pool[index % PAYLOAD_POOL])
+                    for index in range(start, start + count)
+                ]
+            )
+    files = sorted(directory.glob("*.wal"))
+    data_bytes = sum(path.stat().st_size for path in files)
+    start = time.perf_counter()
+    for path in files:
+        crc32c(path.read_bytes())
+    plain = Result(records, data_bytes, 0, time.perf_counter() - start)
+    start = time.perf_counter()
+    LogStorage.open(directory).close()
+    opened = Result(records, data_bytes, 0, time.perf_counter() - start)
+    shutil.rmtree(directory)
+    return plain, opened
+
+
 def interleaved(repeat: int, *measures: Callable[[], Result]) -> list[Result]:
     """Run the measures in turn, `repeat` rounds; the median of each by records/s.
 
@@ -276,6 +304,10 @@ def main() -> None:
             print(on_loop.line(f"  {writers} writers, sync on the loop", plain))
             print(threaded.line(f"  {writers} writers, SyncWorker thread", plain))
             print(f"  {'':<44} SyncWorker/on-loop: x{ratio:.2f}")
+        print("\n4. open: recovery reads and verifies every record")
+        plain, opened = bench_open(base / "run", 500_000, pool)
+        print(plain.line("  read the segment files + one crc32c"))
+        print(opened.line("  LogStorage.open", plain))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -46,7 +46,7 @@ def backup_from_server(
             time.sleep(POLL_INTERVAL_S)
         if persistence.get("rdb_last_bgsave_status", "ok") != "ok":
             raise BackupError("the server's snapshot failed; see its log")
-        data_dir = Path(client.config_get("dir")["dir"])
+        data_dir = Path(str(client.config_get("dir")["dir"]))
     except redis.RedisError as exc:
         raise BackupError(f"cannot talk to {host}:{port}: {exc}") from None
     finally:

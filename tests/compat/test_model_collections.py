@@ -48,6 +48,8 @@ LIST_COMMANDS = st.one_of(
     _cmd("RPOPLPUSH", LIST_KEYS, LIST_KEYS),
     _cmd("LMPOP", "2", LIST_KEYS, LIST_KEYS, SIDES, "COUNT", st.sampled_from(["1", "3"])),
     _cmd("SORT", LIST_KEYS, st.sampled_from(["ALPHA", "DESC", "ASC"]), "ALPHA"),
+    _cmd(st.sampled_from(["BLPOP", "BRPOP"]), LIST_KEYS, LIST_KEYS, "0.01"),
+    _cmd("BLMOVE", LIST_KEYS, LIST_KEYS, SIDES, SIDES, "0.01"),
 )
 
 SET_COMMANDS = st.one_of(
@@ -85,6 +87,8 @@ ZSET_COMMANDS = st.one_of(
     _cmd("ZINTERCARD", "2", ZSET_KEYS, ZSET_KEYS),
     _cmd("ZRANGESTORE", ZSET_KEYS, ZSET_KEYS, INDEXES, INDEXES),
     _cmd("OBJECT", "ENCODING", ZSET_KEYS),
+    _cmd(st.sampled_from(["BZPOPMIN", "BZPOPMAX"]), ZSET_KEYS, "0.01"),
+    _cmd("SORT", ZSET_KEYS, "LIMIT", "0", "3", "DESC"),
 )
 
 # Lex commands need equal scores to be defined, so they get keys of their own.
@@ -158,6 +162,6 @@ def clients(request: pytest.FixtureRequest, weir_proc: ServerProcess, redis_proc
 def test_collections_behave_like_redis(clients: None) -> None:
     run_state_machine_as_test(
         Collections,
-        settings=settings(max_examples=300, stateful_step_count=50, deadline=None,
+        settings=settings(max_examples=30, stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )

@@ -121,8 +121,8 @@ def test_backup_and_restore_roundtrip(tmp_path: Path) -> None:
 
 def test_second_server_on_same_dir_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with weir_server(data_dir=data):
-        with pytest.raises(RuntimeError, match="exited with code 1"), weir_server(data_dir=data):
+    with weir_server(data_dir=data), pytest.raises(RuntimeError, match="exited with code 1"):
+        with weir_server(data_dir=data):
             pass
     log = next(tmp_path.glob("data-*.log"), None)
     assert log is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,7 +207,7 @@ def find_record_after(data: bytes, start: int, expected: int) -> FoundRecord | N
     # No record can be smaller than a header, so later indices are bounded.
     index_max = expected + max(0, len(data) - start) // RECORD_HEADER_BYTES
     window_end = min(len(data) - RECORD_HEADER_BYTES, start + _SEARCH_WINDOW_BYTES)
-    for offset in range(start, window_end + 1):
+    for offset in _plausible_offsets(data, start, window_end, expected, index_max):
         found = _verify_candidate(data, offset, expected, index_max)
         if found is not None:
             return found
@@ -224,3 +225,27 @@ def find_record_after(data: bytes, start: int, expected: int) -> FoundRecord | N
             checked_bytes += RECORD_HEADER_BYTES + RECORD_HEADER.unpack_from(data, offset)[0]
             hit = data.find(pattern, hit + 1)
     return None
+
+
+def _plausible_offsets(
+    data: bytes, start: int, last: int, index_min: int, index_max: int
+) -> list[int]:
+    """Offsets in start..last whose index field holds an index in range, in order.
+
+    The index fields of all offsets of one alignment mod 8 are read as one
+    array of u64, so the filter runs at C speed rather than byte by byte.
+    """
+    offsets: list[int] = []
+    for alignment in range(8):
+        first = start + alignment
+        count = (last - first) // 8 + 1
+        if count <= 0:
+            continue
+        field_start = first + _INDEX_FIELD_OFFSET
+        words = array("Q")
+        words.frombytes(data[field_start : field_start + 8 * count])
+        if sys.byteorder == "big":
+            words.byteswap()
+        offsets += [first + 8 * i for i, word in enumerate(words) if index_min <= word <= index_max]
+    offsets.sort()
+    return offsets

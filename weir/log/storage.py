@@ -27,6 +27,7 @@ import logging
 import os
 from array import array
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +163,8 @@ class LogStorage:
         self._directory_dirty = False
         self._bytes_unsynced = 0
         self._synced_index = 0
-        self._sync_jobs_open = 0
+        # Rounds begun and not yet ended, oldest first, with the segments each covers.
+        self._open_rounds: deque[tuple[SyncJob, list[_Segment]]] = deque()
         # Bumped by truncation and reset, which void the claims of sync jobs already running.
         self._generation = 0
         # (path, operation, error) of a failed fsync or cleanup: writes are
@@ -559,23 +561,51 @@ class LogStorage:
         return self._synced_index
 
     def sync(self) -> None:
-        """Fdatasync what was appended (and the directory after a new segment), on this thread."""
-        job = self.begin_sync()
-        if job is None:
-            return
+        """Make everything appended so far durable, on this thread: fdatasync every segment
+        written since its last sync (even one a SyncWorker round is still syncing), and
+        the directory after a new segment."""
+        self._check_writable("sync")
+        segments = list(self._dirty)
+        for _, covered in self._open_rounds:
+            segments += [segment for segment in covered if segment in self._segments]
+        job = self._capture(list(dict.fromkeys(segments)))
         job.run()
-        self.end_sync(job)
+        if job.error is not None:
+            assert job.error_path is not None
+            self._fail(job.error_path, "fsync", job.error)
+        if job.generation == self._generation:
+            self._synced_index = max(self._synced_index, job.last_index)
 
     def begin_sync(self) -> SyncJob | None:
-        """Capture a sync round to run on another thread (see SyncWorker); None if all is durable."""
+        """Capture a sync round to run on another thread (see SyncWorker); None if all is durable.
+
+        Rounds must end (end_sync) in the order they began.
+        """
         self._check_writable("sync")
         if not self.needs_sync:
-            if self._sync_jobs_open == 0:
+            if not self._open_rounds:
                 self._synced_index = self._last_index
             return None
+        segments = list(self._dirty)
+        job = self._capture(segments)
+        self._open_rounds.append((job, segments))
+        return job
+
+    def end_sync(self, job: SyncJob) -> None:
+        """Finish the oldest round from begin_sync; raises LogWriteError if its fsync failed."""
+        oldest, _ = self._open_rounds.popleft()
+        assert oldest is job, "sync rounds must end in the order they began"
+        if job.error is not None:
+            assert job.error_path is not None
+            self._fail(job.error_path, "fsync", job.error)
+        if job.generation == self._generation:
+            self._synced_index = max(self._synced_index, job.last_index)
+
+    def _capture(self, segments: list[_Segment]) -> SyncJob:
+        """A round over `segments` (and the directory if needed); they count as clean from now."""
         job = SyncJob(
             io=self._io,
-            files=[(os.dup(segment.fd), segment.path) for segment in self._dirty],
+            files=[(os.dup(segment.fd), segment.path) for segment in segments],
             directory_fd=os.dup(self._directory_fd) if self._directory_dirty else None,
             directory=self.directory,
             last_index=self._last_index,
@@ -586,17 +616,7 @@ class LogStorage:
         self._dirty.clear()
         self._directory_dirty = False
         self._bytes_unsynced = 0
-        self._sync_jobs_open += 1
         return job
-
-    def end_sync(self, job: SyncJob) -> None:
-        """Finish a round from begin_sync; raises LogWriteError if its fsync failed."""
-        self._sync_jobs_open -= 1
-        if job.error is not None:
-            assert job.error_path is not None
-            self._fail(job.error_path, "fsync", job.error)
-        if job.generation == self._generation:
-            self._synced_index = max(self._synced_index, job.last_index)
 
     # ------------------------------------------------------------ hard state
 

@@ -10,21 +10,20 @@ import logging
 import os
 import time
 from collections import deque
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from weir import commands
 from weir.commands.table import BLOCKED, CommandSpec, resolve_write
 from weir.config import Settings
 from weir.errors import CommandError
-from weir.resp.reply import NULL_ARRAY, PushReply
-from weir.server import config_table
-from weir.server.client import BlockState, Client
 from weir.log.errors import LogWriteError
 from weir.log.sync import FsyncPolicy, SyncWorker
-from weir.server import snapshots
+from weir.resp.reply import NULL_ARRAY, PushReply
+from weir.server import config_table, snapshots
+from weir.server.client import BlockState, Client
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.machine import KeyListener, StateMachine
@@ -32,7 +31,9 @@ from weir.state.machine import KeyListener, StateMachine
 log = logging.getLogger("weir.server")
 
 ACTIVE_EXPIRE_INTERVAL_S = 0.1
-ACTIVE_EXPIRE_KEYS_PER_SWEEP = 200
+ACTIVE_EXPIRE_KEYS_PER_SWEEP = 500
+# At most this much of each 100 ms goes to active expiry (Redis allows about 25%).
+ACTIVE_EXPIRE_BUDGET_S = 0.01
 SLOWLOG_ENTRIES_MAX_DEFAULT = 128
 # Take a snapshot once the log has grown this much since the last one.
 SNAPSHOT_LOG_BYTES_DEFAULT = 256 * 1024 * 1024
@@ -108,6 +109,7 @@ class Server:
         # Runtime CONFIG values (Redis's names); weir reads those it uses from here.
         self.config: dict[str, str] = {}
         self.active_expire = True
+        self._expire_walks: dict[int, deque[bytes]] = {}
         # CLIENT PAUSE: "all" or "write" while a pause lasts, and the clients it holds.
         self.pause_mode: str | None = None
         self.paused: list[Client] = []
@@ -357,7 +359,7 @@ class Server:
         if self._server is not None:
             try:
                 await asyncio.wait_for(self._server.wait_closed(), timeout=2)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 log.warning("clients did not close in time")
         if self._expire_task is not None:
             self._expire_task.cancel()
@@ -647,29 +649,35 @@ class Server:
                     log.exception("active expiry sweep failed")
 
     def expire_sweep(self) -> int:
-        """Propose the deletion of keys whose deadline has passed (the leader decides)."""
+        """Propose the deletion of keys whose deadline has passed (the leader decides).
+
+        Each database is walked in slices from where the last sweep stopped, so
+        every volatile key is looked at within a bounded number of sweeps; a
+        sweep stops at its time budget, as Redis's active expiry cycle does.
+        """
+        started = time.perf_counter()
         now = self.now_ms()
         removed = 0
         for db in self.machine.dbs:
-            if not db.expires:
+            expires = db.expires
+            if not expires:
+                self._expire_walks.pop(db.index, None)
                 continue
-            due = [key for key, deadline in _sample(db.expires) if deadline <= now]
-            if due:
-                removed += self.propose_internal(db.index, [b"__expire", *due])
+            # Bounded by the time budget and by one full pass over the database.
+            for _ in range(max(1, len(expires) // ACTIVE_EXPIRE_KEYS_PER_SWEEP + 1)):
+                walk = self._expire_walks.get(db.index)
+                if not walk:
+                    walk = self._expire_walks[db.index] = deque(expires)
+                batch = [walk.popleft() for _ in range(min(ACTIVE_EXPIRE_KEYS_PER_SWEEP, len(walk)))]
+                due = [key for key in batch if expires.get(key, now + 1) <= now]
+                if due:
+                    removed += self.propose_internal(db.index, [b"__expire", *due])
+                if not walk or time.perf_counter() - started > ACTIVE_EXPIRE_BUDGET_S:
+                    break
+            if time.perf_counter() - started > ACTIVE_EXPIRE_BUDGET_S:
+                break
         self.stats.expired_keys += removed
         return removed
-
-
-def _sample(expires: dict[bytes, int]) -> list[tuple[bytes, int]]:
-    """Up to ACTIVE_EXPIRE_KEYS_PER_SWEEP deadlines, walking the whole dict over time."""
-    if len(expires) <= ACTIVE_EXPIRE_KEYS_PER_SWEEP:
-        return list(expires.items())
-    items = []
-    for i, item in enumerate(expires.items()):
-        if i >= ACTIVE_EXPIRE_KEYS_PER_SWEEP * 20:
-            break
-        items.append(item)
-    return items
 
 
 def _monitor_escape(arg: bytes) -> str:

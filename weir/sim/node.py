@@ -97,7 +97,8 @@ class SimNode:
         self.applied = 0
         self.disk_busy = False
         self.pending_writes: dict[tuple[int, int], Request] = {}
-        self.pending_reads: dict[bytes, Request] = {}
+        self.pending_reads: dict[bytes, tuple[Request, int]] = {}
+        """Read context -> (request, commit frontier when it arrived)."""
         self.read_waits: list[tuple[int, bytes]] = []
         self._read_counter = 0
 
@@ -118,8 +119,8 @@ class SimNode:
             applied=snapshot.index,
             entries_bytes_max=16 * 1024,
             inflight_msgs_max=8,
-            check_quorum=True,
-            pre_vote=True,
+            check_quorum=sim.check_quorum,
+            pre_vote=sim.pre_vote,
             read_only_option=(
                 ReadOnlyOption.LEASE_BASED if sim.lease_reads else ReadOnlyOption.SAFE
             ),
@@ -185,8 +186,9 @@ class SimNode:
                 return
             self.pending_writes[(request.client, request.request)] = request
         else:
+            required = self.sim.commit_frontier()
             if self.sim.options.bug == "stale-read" and raft.state == StateType.LEADER:
-                self._reply(request, Reply(request.token, True, self.kv.get(request.key)))
+                self._serve_read(request, required)
                 return
             self._read_counter += 1
             context = f"{self.id}.{self.epoch}.{self._read_counter}".encode()
@@ -195,7 +197,7 @@ class SimNode:
             except ReadIndexDroppedError:
                 self._reply(request, Reply(request.token, False, leader_hint=raft.lead))
                 return
-            self.pending_reads[context] = request
+            self.pending_reads[context] = (request, required)
         self.kick()
 
     def _reply(self, request: Request, reply: Reply) -> None:
@@ -279,10 +281,14 @@ class SimNode:
             if index > self.applied:
                 waiting.append((index, context))
                 continue
-            request = self.pending_reads.pop(context, None)
-            if request is not None:
-                self._reply(request, Reply(request.token, True, self.kv.get(request.key)))
+            pending = self.pending_reads.pop(context, None)
+            if pending is not None:
+                self._serve_read(*pending)
         self.read_waits = waiting
+
+    def _serve_read(self, request: Request, required: int) -> None:
+        self.sim.check_read(self, self.applied, required, request.key)
+        self._reply(request, Reply(request.token, True, self.kv.get(request.key)))
 
     def _maybe_compact(self) -> None:
         storage = self.storage

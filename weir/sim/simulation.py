@@ -124,7 +124,10 @@ class Simulation:
         self.options = options
         self.rng = random.Random(seed)
         self.scheduler = Scheduler()
-        self.lease_reads = self.rng.random() < 0.5
+        # The Raft options vary by seed so that every combination gets run.
+        self.lease_reads = self.rng.random() < 0.4
+        self.check_quorum = self.lease_reads or self.rng.random() < 0.7
+        self.pre_vote = self.rng.random() < 0.7
         self.nodes: dict[int, SimNode] = {}
         self.clients: dict[int, SimClient] = {}
         self.history: list[Event] = []
@@ -186,7 +189,8 @@ class Simulation:
             self.nodes[node_id].start()
         self.log(
             f"start seed={self.seed} nodes={options.nodes} "
-            f"faults={faults_argument(options.faults)} lease_reads={self.lease_reads}"
+            f"faults={faults_argument(options.faults)} lease_reads={self.lease_reads} "
+            f"check_quorum={self.check_quorum} pre_vote={self.pre_vote}"
             + (f" bug={options.bug}" if options.bug else "")
         )
         for client_id in range(1, options.clients + 1):
@@ -332,6 +336,22 @@ class Simulation:
                 # Crash right after a vote reached the disk, to exercise
                 # what a restarted voter remembers.
                 self.scheduler.after(self.rng.randrange(500), self._crash, node.id, 2 * MS)
+
+    def commit_frontier(self) -> int:
+        """The highest commit index any running node knows."""
+        return max(
+            (node.raw.raft.raft_log.committed for node in self.nodes.values() if node.raw),
+            default=0,
+        )
+
+    def check_read(self, node: SimNode, applied: int, required: int, key: str) -> None:
+        # ReadIndex promises more than linearizability: a read reflects
+        # every entry committed before the request reached a node.
+        if applied < required:
+            self.violation(
+                f"stale read: n{node.id} served get {key} at applied index {applied}, "
+                f"but index {required} was committed before the request arrived"
+            )
 
     def check_apply(self, node: SimNode, index: int, term: int, data: bytes) -> None:
         known = self.applied_terms.get(index)

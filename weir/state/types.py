@@ -21,7 +21,7 @@ class ValueType:
     tag: int  # stable id in snapshots; never reuse a number
     dump: Callable[[Any], Any]
     load: Callable[[Any], Any]
-    encoding: Callable[[Any, "EncodingLimits"], str]
+    encoding: Callable[[Any, EncodingLimits], str]
 
 
 @dataclass(slots=True)
