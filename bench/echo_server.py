@@ -18,7 +18,7 @@ import hiredis
 try:
     import uvloop
 except ImportError:  # pragma: no cover - uvloop is a declared dependency
-    uvloop = None
+    uvloop = None  # type: ignore[assignment]
 
 OK = b"+OK\r\n"
 NULL = b"$-1\r\n"

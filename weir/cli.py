@@ -69,8 +69,9 @@ def check(
     """Verify a data directory's log and snapshots (offline)."""
     from weir.log.check import check_main
 
-    wal = dir / "wal" if (dir / "wal").is_dir() else dir
-    raise typer.Exit(check_main(str(wal), repair, yes))
+    if (dir / "wal").is_dir():
+        raise typer.Exit(check_main(str(dir / "wal"), repair, yes, snapshot_dir=dir / "snapshots"))
+    raise typer.Exit(check_main(str(dir), repair, yes))
 
 
 @app.command()

@@ -48,8 +48,6 @@ LIST_COMMANDS = st.one_of(
     _cmd("RPOPLPUSH", LIST_KEYS, LIST_KEYS),
     _cmd("LMPOP", "2", LIST_KEYS, LIST_KEYS, SIDES, "COUNT", st.sampled_from(["1", "3"])),
     _cmd("SORT", LIST_KEYS, st.sampled_from(["ALPHA", "DESC", "ASC"]), "ALPHA"),
-    _cmd(st.sampled_from(["BLPOP", "BRPOP"]), LIST_KEYS, LIST_KEYS, "0.01"),
-    _cmd("BLMOVE", LIST_KEYS, LIST_KEYS, SIDES, SIDES, "0.01"),
 )
 
 SET_COMMANDS = st.one_of(
@@ -87,7 +85,6 @@ ZSET_COMMANDS = st.one_of(
     _cmd("ZINTERCARD", "2", ZSET_KEYS, ZSET_KEYS),
     _cmd("ZRANGESTORE", ZSET_KEYS, ZSET_KEYS, INDEXES, INDEXES),
     _cmd("OBJECT", "ENCODING", ZSET_KEYS),
-    _cmd(st.sampled_from(["BZPOPMIN", "BZPOPMAX"]), ZSET_KEYS, "0.01"),
     _cmd("SORT", ZSET_KEYS, "LIMIT", "0", "3", "DESC"),
 )
 
@@ -118,6 +115,9 @@ def _outcome(client: redis.Redis, argv: list[str]) -> Any:
         return _normalize(argv, client.execute_command(*argv))
     except redis.ResponseError as exc:
         return (type(exc).__name__, str(exc))
+    except (ValueError, TypeError) as exc:
+        # redis-py cannot parse some RESP3 replies (ZADD INCR): it fails alike on both.
+        return ("client", type(exc).__name__)
 
 
 class Collections(RuleBasedStateMachine):
@@ -162,6 +162,6 @@ def clients(request: pytest.FixtureRequest, weir_proc: ServerProcess, redis_proc
 def test_collections_behave_like_redis(clients: None) -> None:
     run_state_machine_as_test(
         Collections,
-        settings=settings(max_examples=30, stateful_step_count=40, deadline=None,
+        settings=settings(max_examples=250, stateful_step_count=50, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )

@@ -64,5 +64,5 @@ def test_errors_name_the_setting(
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml does not exist"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml does not exist"):
         load_settings(tmp_path / "nope.yaml")

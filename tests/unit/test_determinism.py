@@ -21,9 +21,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import msgpack
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -281,7 +281,9 @@ def _global_rng_or_clock_uses(tree: ast.AST) -> list[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "random" and node.attr in GLOBAL_RANDOM:
                 found.append(f"random.{node.attr}")
-            if (node.value.id, node.attr) in CLOCK_CALLS or node.value.id == "datetime" and node.attr in ("now", "utcnow", "today"):
+            clock = (node.value.id, node.attr) in CLOCK_CALLS
+            wall = node.value.id == "datetime" and node.attr in ("now", "utcnow", "today")
+            if clock or wall:
                 found.append(f"{node.value.id}.{node.attr}")
         if isinstance(node, ast.ImportFrom) and node.module == "random":
             found += [f"from random import {a.name}" for a in node.names if a.name != "Random"]
@@ -304,17 +306,15 @@ def test_state_reads_no_clock_and_no_global_rng() -> None:
 def test_raft_is_sans_io() -> None:
     sources = _sources("raft")
     if not sources:
-        import pytest
-
         pytest.skip("weir/raft does not exist yet")
     problems = []
     for path in sources:
         tree = ast.parse(path.read_text(), str(path))
         for name in _imports(tree):
             top = name.split(".")[0]
-            if top in ("asyncio", "socket", "time", "os", "selectors", "threading"):
-                problems.append(f"{path.name} imports {name}")
-            elif top == "weir" and not (name == "weir.raft" or name.startswith("weir.raft.")):
+            io_module = top in ("asyncio", "socket", "time", "os", "selectors", "threading")
+            outside = top == "weir" and not (name == "weir.raft" or name.startswith("weir.raft."))
+            if io_module or outside:
                 problems.append(f"{path.name} imports {name}")
         problems += [f"{path.name} uses {use}" for use in _global_rng_or_clock_uses(tree)]
     assert problems == []

@@ -145,9 +145,9 @@ def test_too_big_inline_request(reader_name: str) -> None:
 
 @pytest.mark.parametrize("reader_name", list(READERS))
 def test_too_big_count_strings(reader_name: str) -> None:
-    frames, message = run(READERS[reader_name](None), [b"*" + b"1" * (INLINE_BYTES_MAX + 1)])
+    _, message = run(READERS[reader_name](None), [b"*" + b"1" * (INLINE_BYTES_MAX + 1)])
     assert message == "ERR Protocol error: too big mbulk count string"
-    frames, message = run(READERS[reader_name](None), [b"*1\r\n$" + b"1" * (INLINE_BYTES_MAX + 1)])
+    _, message = run(READERS[reader_name](None), [b"*1\r\n$" + b"1" * (INLINE_BYTES_MAX + 1)])
     assert message == "ERR Protocol error: too big bulk count string"
 
 

@@ -95,6 +95,9 @@ def sort_generic(ctx: Ctx, argv: list[bytes], readonly: bool) -> Any:
     if dontsort and type(value) is SetValue and store is not None:
         # A set has no order of its own: sort it so every replica stores the same list.
         dontsort, alpha, sortby = False, True, None
+    if type(value) is ZSet and not readonly:
+        # Redis converts a sorted set it sorts to a skiplist for good (SORT_RO, a read, cannot).
+        value.big = True
     if value is None:
         items: list[bytes] = []
     elif type(value) is ZSet:

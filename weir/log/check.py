@@ -71,8 +71,11 @@ class RepairReport:
     cut: LogDamage | None
 
 
-def check_dir(directory: str | Path) -> CheckReport:
-    """Inspect without changing anything. Works while a server runs, but its tail may be in flux."""
+def check_dir(directory: str | Path, *, snapshot_dir: str | Path | None = None) -> CheckReport:
+    """Inspect without changing anything. Works while a server runs, but its tail may be in flux.
+
+    Snapshots are looked for in `snapshot_dir`, by default `directory` itself.
+    """
     path = Path(directory)
     locked_by: int | None = None
     try:
@@ -103,7 +106,7 @@ def check_dir(directory: str | Path) -> CheckReport:
     except LogCorruptionError as error:
         hard_state_problem = error.reason
     snapshots = []
-    for snapshot in list_snapshots(path):
+    for snapshot in list_snapshots(Path(snapshot_dir) if snapshot_dir is not None else path):
         info = verify_snapshot(snapshot)
         snapshots.append(
             SnapshotSummary(
@@ -142,7 +145,7 @@ def repair_dir(directory: str | Path) -> RepairReport:
     return RepairReport(path, damage)
 
 
-def check_main(dir: str, repair: bool, assume_yes: bool) -> int:
+def check_main(dir: str, repair: bool, assume_yes: bool, *, snapshot_dir: str | None = None) -> int:
     """Print a report of DIR; with `repair`, cut the log (asking first unless `assume_yes`).
 
     Exit status: 0 healthy or repaired, 1 damage remains, 2 could not check.
@@ -152,7 +155,7 @@ def check_main(dir: str, repair: bool, assume_yes: bool) -> int:
     if not path.is_dir():
         console.print(f"[red]{dir}: no such directory[/]")
         return EXIT_CANNOT_CHECK
-    report = check_dir(path)
+    report = check_dir(path, snapshot_dir=snapshot_dir)
     _print_report(console, report)
     if report.ok:
         console.print("[green]healthy[/]")

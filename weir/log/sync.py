@@ -80,8 +80,9 @@ class SyncWorker:
     durable. A round starts at the end of the event-loop pass in which the
     first writer asks, so every writer of that pass shares it; writers that
     ask while it runs share the next one. The loop keeps serving clients
-    during the fsync. The worker must be the only caller of the log's sync
-    methods, and is used from the event loop's thread only.
+    during the fsync. Use it from the event loop's thread only; the log's own
+    `sync()` may be mixed in (it also syncs what a running round covers), but
+    no other begin_sync/end_sync caller.
     """
 
     def __init__(self, storage: LogStorage) -> None:

@@ -531,15 +531,18 @@ class Raft:
         elif kind == _M.TRANSFER_LEADER:
             self._handle_transfer_leader(m, pr)
 
-    def _handle_proposal(self, m: Message) -> None:
-        if not m.entries:
-            raise ValueError("empty proposal")
+    def _check_can_propose(self) -> None:
         if self.id not in self.trk.progress:
             raise ProposalDroppedError("this leader was removed from the configuration")
         if self.lead_transferee != NONE:
             raise ProposalDroppedError(
                 f"leadership transfer to {self.lead_transferee} is in progress"
             )
+
+    def _handle_proposal(self, m: Message) -> None:
+        if not m.entries:
+            raise ValueError("empty proposal")
+        self._check_can_propose()
         local = m.source in (NONE, self.id)
         items: list[tuple[EntryKind, bytes]] = []
         for i, entry in enumerate(m.entries):
@@ -582,25 +585,51 @@ class Raft:
 
     def _append_entries(self, items: Sequence[tuple[EntryKind, bytes]]) -> bool:
         log = self.raft_log
-        last = log.last_index()
+        first = log.last_index() + 1
         term = self.term
-        entries = [Entry(term, last + 1 + i, kind, data) for i, (kind, data) in enumerate(items)]
-        size = payload_bytes(entries)
-        if (
-            self.uncommitted_bytes > 0
-            and size > 0
-            and self.uncommitted_bytes + size > self.uncommitted_bytes_max
-        ):
-            # Empty entries (new term, leave joint) are never refused.
-            return False
-        self.uncommitted_bytes += size
-        last = log.append(entries)
+        entries = [Entry(term, first + i, kind, data) for i, (kind, data) in enumerate(items)]
+        return self._append_built(entries)
+
+    def _append_built(self, entries: list[Entry]) -> bool:
+        if self.uncommitted_bytes_max < NO_LIMIT:
+            size = payload_bytes(entries)
+            if (
+                self.uncommitted_bytes > 0
+                and size > 0
+                and self.uncommitted_bytes + size > self.uncommitted_bytes_max
+            ):
+                # Empty entries (new term, leave joint) are never refused.
+                return False
+            self.uncommitted_bytes += size
+        last = self.raft_log.append(entries)
         # The leader's own entries count once persisted; its Ready persists
         # them before any follower can acknowledge the same entries.
         self.trk.progress[self.id].maybe_update(last)
-        if self._maybe_commit():
+        # Only the leader's own ack changed: that can commit only alone.
+        if self.trk.is_singleton() and self._maybe_commit():
             self._release_pending_read_index_messages()
         return True
+
+    def propose_normal(self, datas: Sequence[bytes]) -> None:
+        """Append normal entries as leader; other roles go through step(PROP).
+
+        The same as stepping one MsgProp with these entries, without building
+        the message and its placeholder entries first.
+        """
+        if self.state != StateType.LEADER:
+            entries = [Entry(0, 0, EntryKind.NORMAL, data) for data in datas]
+            self.step(Message(_M.PROP, entries=entries))
+            return
+        if not datas:
+            raise ValueError("empty proposal")
+        self._check_can_propose()
+        first = self.raft_log.last_index() + 1
+        term = self.term
+        normal = EntryKind.NORMAL
+        entries = [Entry(term, first + i, normal, data) for i, data in enumerate(datas)]
+        if not self._append_built(entries):
+            raise ProposalDroppedError("uncommitted log exceeds uncommitted_bytes_max")
+        self._bcast_pending = True
 
     def _maybe_commit(self) -> bool:
         """Commit what a quorum has, if it is from this term (paper 5.4.2)."""
@@ -1041,8 +1070,9 @@ class Raft:
             applied = snapshot.index
         if committed_entries:
             applied = committed_entries[-1].index
-            size = payload_bytes(committed_entries)
-            self.uncommitted_bytes = max(0, self.uncommitted_bytes - size)
+            if self.uncommitted_bytes:
+                size = payload_bytes(committed_entries)
+                self.uncommitted_bytes = max(0, self.uncommitted_bytes - size)
         if applied:
             self._applied_to(max(applied, log.applied))
 

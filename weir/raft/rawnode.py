@@ -21,6 +21,7 @@ ticking; what that produces goes into the next Ready.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from weir.raft.progress import ProgressState
@@ -90,7 +91,15 @@ class RawNode:
 
     def propose(self, data: bytes) -> None:
         """Propose a normal entry. Raises ProposalDroppedError if it can't be."""
-        self.raft.step(Message(MessageType.PROP, entries=[Entry(0, 0, EntryKind.NORMAL, data)]))
+        self.raft.propose_normal((data,))
+
+    def propose_batch(self, datas: Sequence[bytes]) -> None:
+        """Propose several normal entries at once, in order (one MsgProp).
+
+        All or none are appended. Batching the proposals of one event-loop
+        pass saves most of the per-proposal cost.
+        """
+        self.raft.propose_normal(datas)
 
     def propose_conf_change(self, cc: ConfChange) -> None:
         """Propose a membership change; apply it with `apply_conf_change` once committed.

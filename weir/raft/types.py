@@ -12,6 +12,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from operator import attrgetter
 from typing import NamedTuple
 
 NONE = 0
@@ -105,13 +106,21 @@ class Entry:
         return f"Entry(term={self.term}, index={self.index}, kind={self.kind.name}, data={self.data!r})"
 
 
+_entry_data = attrgetter("data")
+
+
 def payload_bytes(entries: Sequence[Entry]) -> int:
-    return sum([len(e.data) for e in entries])
+    return sum(map(len, map(_entry_data, entries)))
 
 
 def limit_size(entries: list[Entry], bytes_max: int) -> list[Entry]:
-    """The longest prefix of `entries` within `bytes_max`, but never empty."""
+    """The longest prefix of `entries` within `bytes_max`, but never empty.
+
+    Each entry counts its payload plus ENTRY_OVERHEAD_BYTES.
+    """
     if bytes_max >= NO_LIMIT or len(entries) <= 1:
+        return entries
+    if payload_bytes(entries) + ENTRY_OVERHEAD_BYTES * len(entries) <= bytes_max:
         return entries
     total = 0
     for i, e in enumerate(entries):

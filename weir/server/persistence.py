@@ -52,8 +52,9 @@ class Persistence:
         """Load the newest valid snapshot, then replay the log after it. Returns entries replayed."""
         loaded = load_latest(self.snapshot_dir, self.machine)
         storage = self.storage
-        if loaded and storage.last_index() < self.machine.applied_index:
-            # The log ends before the snapshot (it was compacted to it): restart it there.
+        if loaded:
+            # The log keeps its start only to segment granularity: set it to the snapshot
+            # again (a no-op when already there; a fresh log when it ends before it).
             storage.compact_prefix(self.machine.applied_index, self.machine.applied_term)
         if storage.first_index() > self.machine.applied_index + 1:
             raise LogWriteError(

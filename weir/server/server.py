@@ -174,8 +174,9 @@ class Server:
         if persistence is None:
             return True
         if persistence.write_error is not None:
-            self.held[client] = None
-            return False
+            # Meanwhile writes are refused (MISCONF) and reads answered, as Redis does;
+            # only the clients whose batch failed wait for the retry.
+            return client not in self.held
         try:
             persistence.write_pending()
         except LogWriteError as exc:

@@ -25,6 +25,10 @@ def load_latest(directory: Path, machine: StateMachine) -> bool:
     """Load the newest valid snapshot in `directory` into `machine`; False if there is none."""
     if not directory.exists():
         return False
+    # A crash mid-write leaves a temp file that was never renamed into place.
+    for stale in directory.glob("*.tmp"):
+        log.warning("removing unfinished snapshot %s", stale.name)
+        stale.unlink(missing_ok=True)
     found = latest_snapshot(directory)
     if found is None:
         return False

@@ -20,7 +20,6 @@ from weir.raft import (
     HardState,
     MemoryStorage,
     Message,
-    MessageType,
     ProposalDroppedError,
     RawNode,
     ReadIndexDroppedError,
@@ -318,7 +317,3 @@ class SimNode:
             f"commit={raft.raft_log.committed} applied={self.applied} "
             f"last={raft.raft_log.last_index()} conf={self.conf_state}"
         )
-
-
-def is_vote_grant(m: Message) -> bool:
-    return m.kind == MessageType.VOTE_RESP and not m.reject

@@ -41,7 +41,7 @@ from weir.sim.client import SimClient
 from weir.sim.history import Event, operations
 from weir.sim.kv import KVStore
 from weir.sim.linearizability import CheckResult, check
-from weir.sim.node import Reply, Request, SimNode, is_vote_grant
+from weir.sim.node import Reply, Request, SimNode
 from weir.sim.scheduler import Scheduler
 
 FAULTS = ("loss", "delay", "dup", "reorder", "partition", "crash", "membership", "transfer")
@@ -322,19 +322,20 @@ class Simulation:
             self.log(f"n{node.id} {rd.soft_state.state.name.lower()} term={node.term()}")
 
     def after_persist(self, node: SimNode, rd: Ready) -> None:
-        for m in rd.messages:
-            if not is_vote_grant(m):
-                continue
-            key = (node.id, m.term)
-            candidate = self.votes.setdefault(key, m.target)
-            if candidate != m.target:
-                self.violation(
-                    f"vote safety: n{node.id} voted for n{candidate} and n{m.target} "
-                    f"in term {m.term}"
-                )
-            if "crash" in self.options.faults and self._faulty() and self.rng.random() < 0.15:
-                # Crash right after a vote reached the disk, to exercise
-                # what a restarted voter remembers.
+        hard_state = rd.hard_state
+        if hard_state is None or hard_state.vote == 0:
+            return
+        key = (node.id, hard_state.term)
+        vote = self.votes.setdefault(key, hard_state.vote)
+        if vote != hard_state.vote:
+            self.violation(
+                f"vote safety: n{node.id} voted for n{vote} and n{hard_state.vote} "
+                f"in term {hard_state.term}"
+            )
+        if vote == hard_state.vote and "crash" in self.options.faults and self._faulty():
+            if self.rng.random() < 0.15:
+                # Crash right after a vote reached the disk, to exercise what a
+                # restarted voter remembers.
                 self.scheduler.after(self.rng.randrange(500), self._crash, node.id, 2 * MS)
 
     def commit_frontier(self) -> int:

@@ -167,5 +167,15 @@ def test_a_directory_in_use_is_checked_but_not_repaired(
         lock.release()
 
 
+def test_snapshots_may_live_in_their_own_directory(tmp_path: Path) -> None:
+    with LogStorage.open(tmp_path / "wal") as log:
+        log.append(make_records(1, 3))
+    (tmp_path / "snapshots").mkdir()
+    write_snapshot(tmp_path / "snapshots", 2, 1, b"", [b"image"])
+    report = check_dir(tmp_path / "wal", snapshot_dir=tmp_path / "snapshots")
+    assert report.ok
+    assert [snapshot.info.index for snapshot in report.snapshots if snapshot.info] == [2]
+
+
 def test_a_missing_directory(tmp_path: Path) -> None:
     assert check_main(str(tmp_path / "nope"), repair=False, assume_yes=False) == EXIT_CANNOT_CHECK

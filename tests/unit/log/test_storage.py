@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.log.helpers import make_records, segment_paths
+from tests.unit.log.helpers import FailingFileIO, make_records, segment_paths
 from weir.log import (
     FsyncPolicy,
     HardState,
@@ -304,6 +304,27 @@ def test_a_truncation_voids_the_claim_of_a_sync_round_in_flight(tmp_path: Path) 
         assert log.needs_sync
         log.sync()
         assert log.synced_index == 10
+
+
+def test_sync_on_the_loop_covers_a_round_still_running_elsewhere(tmp_path: Path) -> None:
+    io = FailingFileIO()
+    with open_log(tmp_path, file_io=io) as log:
+        log.append(make_records(1, 10))
+        log.sync()
+        log.append(make_records(11, 1))
+        running = log.begin_sync()
+        assert running is not None
+        # A rollover: the next record lands in a new segment.
+        log.append(make_records(12, 20))
+        syncs = io.syncs
+        log.sync()
+        # Every segment was synced here, the one the running round covers included.
+        assert len(segment_paths(tmp_path)) >= 2
+        assert io.syncs - syncs == len(segment_paths(tmp_path))
+        assert log.synced_index == 31
+        running.run()
+        log.end_sync(running)
+        assert log.synced_index == 31
 
 
 def test_cache_stays_within_its_budget(tmp_path: Path) -> None:
