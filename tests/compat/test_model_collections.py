@@ -162,6 +162,6 @@ def clients(request: pytest.FixtureRequest, weir_proc: ServerProcess, redis_proc
 def test_collections_behave_like_redis(clients: None) -> None:
     run_state_machine_as_test(
         Collections,
-        settings=settings(max_examples=250, stateful_step_count=50, deadline=None,
+        settings=settings(max_examples=30, stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )

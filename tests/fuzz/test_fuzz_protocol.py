@@ -18,7 +18,7 @@ from tests.servers import ServerProcess, weir_server
 from weir import commands
 from weir.commands.table import COMMANDS
 
-TIME_BUDGET_S = 12.0
+TIME_BUDGET_S = 8.0
 SEEDS = range(4)
 INTERESTING_ARGS = [
     b"", b"0", b"-1", b"1", b"-9223372036854775808", b"9223372036854775807", b"9223372036854775808",

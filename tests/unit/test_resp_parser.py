@@ -193,8 +193,9 @@ def test_query_buffer_limit(reader_name: str) -> None:
 @pytest.mark.parametrize("reader_name", list(READERS))
 @pytest.mark.parametrize(
     "chunks",
-    [[b"*2147483647\r\n$4\r\nPING\r\n"], [b"*1\r\n$4\r\nPING\r\n*2147", b"483647\r\n"]],
-    ids=["whole", "split-header"],
+    [[b"*2147483647\r\n$4\r\nPING\r\n"], [b"*1\r\n$4\r\nPING\r\n*2147", b"483647\r\n"],
+     [b"*1\r\n$4\r\nPING\r\n", *(bytes([c]) for c in b"*2147483647\r\n")]],
+    ids=["whole", "split-header", "bytewise-header"],
 )
 def test_a_huge_multibulk_count_just_waits(reader_name: str, chunks: list[bytes]) -> None:
     # Nothing is allocated for the announced arguments (hiredis would build the array first).

@@ -291,7 +291,11 @@ class RequestReader:
                 self._saved = None
         if _BIG_COUNT.search(data) or _BIG_COUNT.search(self._tail + data[:_COUNT_SPLIT_BYTES]):
             return self._avoid_big_count()
-        self._tail = data[-_COUNT_SPLIT_BYTES:]
+        # Tiny reads (a header sent byte by byte) add up to the window.
+        if len(data) >= _COUNT_SPLIT_BYTES:
+            self._tail = data[-_COUNT_SPLIT_BYTES:]
+        else:
+            self._tail = (self._tail + data)[-_COUNT_SPLIT_BYTES:]
         reader = self._reader
         assert reader is not None
         reader.feed(data)

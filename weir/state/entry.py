@@ -8,26 +8,39 @@ with msgpack; the Raft layer sees only bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import msgpack
 
 PAYLOAD_VERSION = 1
 
+# One packer for every entry: msgpack.packb would build a new one per call.
+_pack = msgpack.Packer().pack
 
-@dataclass(frozen=True, slots=True)
+
 class Command:
-    ts: int
-    db: int
-    argvs: list[list[bytes]]
-    multi: bool = False
+    """A decoded command entry. A plain slotted class: it is built once per write."""
+
+    __slots__ = ("argvs", "db", "multi", "ts")
+
+    def __init__(self, ts: int, db: int, argvs: list[list[bytes]], multi: bool = False) -> None:
+        self.ts = ts
+        self.db = db
+        self.argvs = argvs
+        self.multi = multi
 
     def pack(self) -> bytes:
-        return msgpack.packb((PAYLOAD_VERSION, self.ts, self.db, self.argvs, self.multi))
+        return pack_command(self.ts, self.db, self.argvs, self.multi)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Command) and (self.ts, self.db, self.argvs, self.multi) == (
+            other.ts, other.db, other.argvs, other.multi
+        )
+
+    def __repr__(self) -> str:
+        return f"Command(ts={self.ts}, db={self.db}, argvs={self.argvs!r}, multi={self.multi})"
 
 
 def pack_command(ts: int, db: int, argvs: list[list[bytes]], multi: bool = False) -> bytes:
-    return msgpack.packb((PAYLOAD_VERSION, ts, db, argvs, multi))
+    return _pack((PAYLOAD_VERSION, ts, db, argvs, multi))
 
 
 def unpack_command(data: bytes) -> Command:
