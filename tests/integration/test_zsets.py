@@ -46,7 +46,7 @@ RANGES = [
 ]
 
 POPS_AND_ALGEBRA = [
-    "ZADD z 1 a 2 b 3 c 4 d", "ZPOPMIN z", "ZPOPMAX z", "ZPOPMIN z 0", "ZPOPMIN z 5", "EXISTS z",
+    "ZADD z 1 a 2 b 3 c 4 d", "ZPOPMIN z", "ZPOPMAX z", "ZPOPMIN z 0", "ZPOPMAX z 5", "EXISTS z",
     "ZPOPMIN none", "ZPOPMIN none 2", "ZPOPMAX z -1", "ZPOPMAX z 1 2",
     "ZADD m1 1 a 2 b", "ZADD m2 5 x", "ZMPOP 2 none m1 MIN", "ZMPOP 2 m1 m2 MAX COUNT 9",
     "ZMPOP 1 none MIN", "ZMPOP 0 m1 MIN", "ZMPOP 1 m2 SIDEWAYS", "ZMPOP 1 m2 MIN COUNT 0",

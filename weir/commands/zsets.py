@@ -476,7 +476,7 @@ def zremrangebylex_command(ctx: Ctx, argv: list[bytes]) -> int:
 
 def _pop(ctx: Ctx, key: bytes, value: ZSet, low: bool, count: int) -> list[list[Any]]:
     order = value.order
-    taken = list(order.islice(0, count) if low else order.islice(len(order) - count, len(order), reverse=True))
+    taken = list(order.islice(0, count) if low else order.islice(max(len(order) - count, 0), len(order), reverse=True))
     for _, member in taken:
         value.remove(member)
     _drop_if_empty(ctx, key, value)
