@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from weir.raft import (
-    ConfState,
     Config,
+    ConfState,
     EntryKind,
     MemoryStorage,
     Message,
@@ -74,7 +74,7 @@ def cycle(
         rd = node.ready()
         storage = storages[node_id]
         if rd.entries_to_persist:
-            storage.append(rd.entries_to_persist)  # type: ignore[arg-type]
+            storage.append(rd.entries_to_persist)
         if rd.hard_state is not None:
             storage.set_hard_state(rd.hard_state)
         outbox.extend(rd.messages)
@@ -181,7 +181,7 @@ def per_message_costs(rounds: int) -> dict[str, float]:
         for m in messages:
             follower.step(m)
             rd = follower.ready()
-            storage.append(rd.entries_to_persist)  # type: ignore[arg-type]
+            storage.append(rd.entries_to_persist)
             if rd.hard_state is not None:
                 storage.set_hard_state(rd.hard_state)
             follower.advance()
@@ -196,7 +196,7 @@ def per_message_costs(rounds: int) -> dict[str, float]:
     for _ in range(rounds):
         leader.propose(payload)
     rd = leader.ready()
-    storages[1].append(rd.entries_to_persist)  # type: ignore[arg-type]
+    storages[1].append(rd.entries_to_persist)
     leader.advance()
     base = leader.raft.raft_log.last_index() - rounds
     acks = [

@@ -9,6 +9,7 @@ dict, no command table, no log, no state machine.
     python -m bench.resp_vs_redis              # full run
     python -m bench.resp_vs_redis --quick      # fewer requests, for a smoke test
     python -m bench.resp_vs_redis --tests SET,GET --pipelines 1,16
+    python -m bench.resp_vs_redis --tests lpush,lpop,sadd,spop,zadd,zrange,zrank
 
 To add a test, add one entry to TESTS: a redis-benchmark built-in test name,
 or a command line (with optional setup commands run once before it).
@@ -24,13 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
 
 from tests.servers import ServerProcess, free_port, redis_server, wait_for_port, weir_server  # noqa: E402
 
@@ -42,9 +45,35 @@ class BenchTest:
     command: tuple[str, ...] = ()
     # Commands run once (with redis-cli) before the test, to give it data.
     setup: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    # Run once per server before the test, given the port: bulk loads too big for redis-cli argv.
+    loader: Callable[[int], None] | None = None
+    # redis-benchmark -r: the range of __rand_int__ in the command.
+    keyspace: int = 100_000
 
 
-ZSET_SETUP = tuple(("ZADD", "bench:z", str(i), f"m{i}") for i in range(100))
+ZSET_MEMBERS = 200  # more than zset-max-listpack-entries: a skiplist on both servers
+ZSET_SETUP = (("ZADD", "bench:z", *(part for i in range(ZSET_MEMBERS) for part in (str(i), f"m{i}"))),)
+BIG_ZSET_KEY = "bench:z1m"
+BIG_ZSET_MEMBERS = 1_000_000
+LOAD_BATCH = 10_000
+
+
+def load_big_zset(port: int) -> None:
+    """1M members named as redis-benchmark's __rand_int__ (12 digits), by pipelined 10K-member ZADDs."""
+    client = redis.Redis(port=port, socket_timeout=600)
+    if client.execute_command("ZCARD", BIG_ZSET_KEY) == BIG_ZSET_MEMBERS:
+        return  # loaded by an earlier pipeline depth
+    pipe = client.pipeline(transaction=False)
+    for start in range(0, BIG_ZSET_MEMBERS, LOAD_BATCH):
+        pairs: list[str | int] = []
+        for i in range(start, min(start + LOAD_BATCH, BIG_ZSET_MEMBERS)):
+            pairs += (i, f"m:{i:012d}")
+        pipe.execute_command("ZADD", BIG_ZSET_KEY, *pairs)
+        if len(pipe) == 10:
+            pipe.execute()
+    pipe.execute()
+    client.close()
+
 
 TESTS: dict[str, BenchTest] = {
     test.name: test
@@ -59,8 +88,9 @@ TESTS: dict[str, BenchTest] = {
         BenchTest("SADD"),
         BenchTest("SPOP"),
         BenchTest("ZADD"),
-        BenchTest("ZRANGE", ("ZRANGE", "bench:z", "0", "9"), ZSET_SETUP),
-        BenchTest("ZRANK", ("ZRANK", "bench:z", "m50"), ZSET_SETUP),
+        BenchTest("ZRANGE", ("ZRANGE", "bench:z", "0", "99"), ZSET_SETUP),
+        BenchTest("ZRANK", ("ZRANK", BIG_ZSET_KEY, "m:__rand_int__"), loader=load_big_zset,
+                  keyspace=BIG_ZSET_MEMBERS),
     ]
 }
 DEFAULT_TESTS = "SET,GET,INCR,HSET,MSET"
@@ -86,12 +116,15 @@ def echo_server() -> Iterator[ServerProcess]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def run_benchmark(port: int, test: BenchTest, requests: int, clients: int, pipeline: int) -> float:
-    """Requests per second that redis-benchmark reports for one test."""
+def run_benchmark(port: int, test: BenchTest, requests: int, clients: int, pipeline: int,
+                  stores: bool = True) -> float:
+    """Requests per second that redis-benchmark reports for one test (`stores`: not the echo server)."""
     for argv in test.setup:
         subprocess.run(["redis-cli", "-p", str(port), *argv], capture_output=True, check=True)
+    if test.loader is not None and stores:
+        test.loader(port)
     args = ["redis-benchmark", "-p", str(port), "-q", "--csv", "-c", str(clients),
-            "-n", str(requests), "-P", str(pipeline), "-r", "100000"]
+            "-n", str(requests), "-P", str(pipeline), "-r", str(test.keyspace)]
     args += [*test.command] if test.command else ["-t", test.name.lower()]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
@@ -134,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
               "    apt-get install redis-server redis-tools", file=sys.stderr)
         return 1
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
-    print(f"redis-benchmark -c {args.clients} -n {args.requests} -r 100000; "
+    print(f"redis-benchmark -c {args.clients} -n {args.requests} -r 100000 (ZRANK: -r {BIG_ZSET_MEMBERS}); "
           f"{' '.join(version[:3])}; weir appendfsync {args.appendfsync}", flush=True)
     results: dict[tuple[str, int, str], float] = {}
     started = time.monotonic()
@@ -148,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in args.test_list:
                 for server in SERVERS:
                     results[(name, pipeline, server)] = run_benchmark(
-                        ports[server], TESTS[name], args.requests, args.clients, pipeline
+                        ports[server], TESTS[name], args.requests, args.clients, pipeline, server != "echo"
                     )
                 print(f"  done {name} -P {pipeline}", file=sys.stderr, flush=True)
     print(format_table(results, args.test_list, args.pipeline_list))

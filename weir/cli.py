@@ -69,9 +69,12 @@ def check(
     """Verify a data directory's log and snapshots (offline)."""
     from weir.log.check import check_main
 
-    if (dir / "wal").is_dir():
-        raise typer.Exit(check_main(str(dir / "wal"), repair, yes, snapshot_dir=dir / "snapshots"))
-    raise typer.Exit(check_main(str(dir), repair, yes))
+    if not (dir / "wal").is_dir():
+        raise typer.Exit(check_main(str(dir), repair, yes))
+    snapshots = dir / "snapshots"
+    raise typer.Exit(
+        check_main(str(dir / "wal"), repair, yes, snapshot_dir=str(snapshots) if snapshots.is_dir() else None)
+    )
 
 
 @app.command()

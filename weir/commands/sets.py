@@ -6,10 +6,10 @@ import random
 from typing import Any
 
 from weir.commands.args import parse_int
+from weir.commands.keys import parse_cursor, parse_scan_options, scan_page, state_version
 from weir.commands.lists import MUST_BE_POSITIVE, parse_range
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
-from weir.glob import compile_glob
 from weir.resp.reply import SetReply
 from weir.state.machine import Ctx
 from weir.state.sets import SetValue
@@ -280,53 +280,23 @@ def sintercard_command(ctx: Ctx, argv: list[bytes]) -> int:
 # --- SSCAN ---------------------------------------------------------------------------
 
 
-def parse_scan_options(argv: list[bytes], start: int) -> tuple[bytes | None, int]:
-    """[MATCH pattern] [COUNT count] -> (pattern, count)."""
-    pattern: bytes | None = None
-    count = 10
-    i = start
-    while i < len(argv):
-        option = argv[i].upper()
-        if option == b"COUNT" and i + 1 < len(argv):
-            count = parse_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(SYNTAX)
-        elif option == b"MATCH" and i + 1 < len(argv):
-            pattern = argv[i + 1]
-        else:
-            raise CommandError(SYNTAX)
-        i += 2
-    return pattern, count
-
-
-def parse_cursor(raw: bytes) -> int:
-    try:
-        cursor = int(raw)
-    except ValueError:
-        raise CommandError("ERR invalid cursor") from None
-    if not 0 <= cursor < 2**64 or not raw.isdigit():
-        raise CommandError("ERR invalid cursor")
-    return cursor
-
-
-def scan_reply(items: list[Any], pattern: bytes | None, key_of: Any = None) -> list[Any]:
-    """One SCAN page holding everything (a cursor of 0), filtered by MATCH.
-
-    Returning the whole collection at once keeps the SCAN guarantee (every member
-    present for the whole scan is returned) whatever changes between calls.
-    """
-    if pattern is not None:
-        match = compile_glob(pattern)
-        items = [item for item in items if match(item if key_of is None else key_of(item))]
-    return [b"0", items]
-
-
 @command("sscan", -3, "readonly", 1, 1, 1, "@read @set @slow")
 def sscan_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
-    """SSCAN key cursor [MATCH pattern] [COUNT count]"""
-    parse_cursor(argv[2])
-    pattern, _ = parse_scan_options(argv, 3)
+    """SSCAN key cursor [MATCH pattern] [COUNT count]
+
+    Redis checks the cursor, then the key, then the options: a missing key answers an
+    empty scan whatever the options say.
+    """
+    cursor = parse_cursor(argv[2])
     value = get_set(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    return scan_reply(value.sorted_if_intset(), pattern)
+    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
+    if value.big:
+        next_cursor, page = scan_page(value.positions, cursor, count, state_version(ctx))
+    else:
+        # An intset is returned whole and sorted in one call, whatever the cursor, as Redis does.
+        next_cursor, page = 0, value.sorted_if_intset()
+    if match is not None:
+        page = [member for member in page if match(member)]
+    return [b"%d" % next_cursor, page]

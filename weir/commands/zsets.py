@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from weir.commands.args import parse_float, parse_int
+from weir.commands.keys import parse_cursor, parse_scan_options, scan_page, state_version
 from weir.commands.lists import (
     MUST_BE_POSITIVE,
     clamp_range,
@@ -16,7 +17,7 @@ from weir.commands.lists import (
     parse_range,
     timeout_last,
 )
-from weir.commands.sets import parse_cursor, parse_scan_options, rng_for, scan_reply
+from weir.commands.sets import rng_for
 from weir.commands.table import BLOCKED, command
 from weir.errors import NOT_FLOAT, SYNTAX, CommandError, WrongTypeError
 from weir.resp.encoder import format_double
@@ -736,12 +737,20 @@ def zintercard_command(ctx: Ctx, argv: list[bytes]) -> Any:
 
 @command("zscan", -3, "readonly", 1, 1, 1, "@read @sortedset @slow")
 def zscan_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
-    """ZSCAN key cursor [MATCH pattern] [COUNT count]"""
-    parse_cursor(argv[2])
-    pattern, _ = parse_scan_options(argv, 3)
+    """ZSCAN key cursor [MATCH pattern] [COUNT count]; options are checked after the key, as in Redis."""
+    cursor = parse_cursor(argv[2])
     value = get_zset(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    cursor, pairs = scan_reply([(member, score) for score, member in value.order], pattern, lambda p: p[0])
-    return [cursor, [item for member, score in pairs for item in (member, format_double(score))]]
-
+    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
+    if value.big:
+        next_cursor, members = scan_page(value.scores, cursor, count, state_version(ctx))
+    else:
+        # A listpack is returned whole, in score order, in one call whatever the cursor, as Redis does.
+        next_cursor, members = 0, [member for _, member in value.order]
+    scores = value.scores
+    out: list[bytes] = []
+    for member in members:
+        if match is None or match(member):
+            out += (member, format_double(scores[member]))
+    return [b"%d" % next_cursor, out]

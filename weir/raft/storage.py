@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from weir.raft.types import (
@@ -24,8 +25,8 @@ class Storage(Protocol):
     The core never writes to it: the application appends `Ready.entries_to_persist`,
     stores `Ready.hard_state` and installs `Ready.snapshot` itself, and compacts
     the log when it has a snapshot. Indexes are 1-based; the entry at
-    `first_index() - 1` is the last one covered by `snapshot()` and only its
-    term is known.
+    `first_index() - 1` has been compacted away and only its term is known;
+    `snapshot()` covers at least up to it.
 
     - `initial_state()` returns the persisted HardState and the ConfState of
       the configuration at the latest applied point known to storage (the
@@ -60,23 +61,37 @@ class Storage(Protocol):
 class MemoryStorage:
     """A `Storage` held in memory, also used as the simulated disk.
 
-    `_entries[0]` is a dummy entry standing for the snapshot: its index and
-    term are the snapshot's, so `term(first_index() - 1)` needs no special
-    case.
+    `_entries[0]` is a dummy entry standing for the last compacted entry
+    (the snapshot's, unless compaction kept some entries after creating a
+    snapshot): only its index and term matter, so `term(first_index() - 1)`
+    needs no special case.
     """
 
     __slots__ = ("_entries", "_hard_state", "_snapshot")
 
     def __init__(self, conf_state: ConfState | None = None) -> None:
-        """An empty log; `conf_state` gives a new cluster its first members.
+        """An empty log, with `conf_state` as the members at index 0.
 
-        Nodes added to a running cluster start with no conf state and learn it
-        from the leader. Such a cluster must have compacted index 1 away (or
-        started from a snapshot) so that they get the membership by snapshot.
+        A conf state at index 0 suits fixed-membership tests only: a node added
+        later replays the log from index 1 and never sees those members. Real
+        clusters start with `bootstrap`.
         """
         self._hard_state = EMPTY_HARD_STATE
         self._snapshot = Snapshot(conf_state=conf_state or ConfState())
         self._entries: list[Entry] = [Entry(0, 0, EntryKind.NORMAL, b"")]
+
+    @classmethod
+    def bootstrap(cls, conf_state: ConfState, data: bytes = b"") -> MemoryStorage:
+        """Storage of a founding member of a new cluster.
+
+        The first members are recorded in a snapshot at index 1, term 1 (with
+        the state machine's initial `data`), so a node added later gets them
+        with that snapshot before replaying the log.
+        """
+        storage = cls()
+        storage.apply_snapshot(Snapshot(index=1, term=1, conf_state=conf_state, data=data))
+        storage.set_hard_state(HardState(term=1, vote=0, commit=1))
+        return storage
 
     def initial_state(self) -> tuple[HardState, ConfState]:
         return self._hard_state, self._snapshot.conf_state
@@ -150,7 +165,7 @@ class MemoryStorage:
         rest = self._entries[compact_index - offset + 1 :]
         self._entries = [Entry(dummy.term, dummy.index, EntryKind.NORMAL, b""), *rest]
 
-    def append(self, entries: list[Entry] | tuple[Entry, ...]) -> None:
+    def append(self, entries: Sequence[Entry]) -> None:
         """Append entries, replacing any existing suffix they conflict with."""
         if not entries:
             return

@@ -125,7 +125,7 @@ class Server:
         # Durability (open_storage): replies held until their batch is durable.
         self.persistence: Persistence | None = None
         self.held: dict[Client, None] = {}
-        self._sync_scheduled = False
+        self._commit_scheduled = False
         self._sync_worker: SyncWorker | None = None
         self._everysec_task: asyncio.Task[None] | None = None
         self._retry_handle: asyncio.TimerHandle | None = None
@@ -177,28 +177,31 @@ class Server:
             # Meanwhile writes are refused (MISCONF) and reads answered, as Redis does;
             # only the clients whose batch failed wait for the retry.
             return client not in self.held
-        try:
-            persistence.write_pending()
-        except LogWriteError as exc:
-            self._write_failed(exc)
-            self.held[client] = None
-            return False
-        if persistence.policy is FsyncPolicy.ALWAYS and (
-            self._sync_scheduled or persistence.storage.needs_sync
+        if (
+            persistence.pending
+            or self._commit_scheduled
+            or (persistence.policy is FsyncPolicy.ALWAYS and persistence.storage.needs_sync)
         ):
+            # Replies wait for the end of this event-loop pass: what they answer (or
+            # observed) must be written (and, with `always`, synced) first.
             self.held[client] = None
-            if not self._sync_scheduled:
-                self._sync_scheduled = True
-                asyncio.get_running_loop().call_soon(self._group_sync)
+            if not self._commit_scheduled:
+                self._commit_scheduled = True
+                asyncio.get_running_loop().call_soon(self._group_commit)
             return False
         return True
 
-    def _group_sync(self) -> None:
-        """One fsync for every write of this event-loop turn, then release the replies."""
-        self._sync_scheduled = False
-        assert self.persistence is not None
+    def _group_commit(self) -> None:
+        """Once per event-loop pass: one append for every write of the pass, one fsync
+        with `always`, then every held reply goes out."""
+        self._commit_scheduled = False
+        persistence = self.persistence
+        assert persistence is not None
         try:
-            self.persistence.sync()
+            if persistence.policy is FsyncPolicy.ALWAYS:
+                persistence.sync()
+            else:
+                persistence.write_pending()
         except LogWriteError as exc:
             self._write_failed(exc)
             return

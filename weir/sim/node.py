@@ -65,8 +65,9 @@ class Reply:
 
 class SimNode:
     __slots__ = (
+        "_commit_seen",
         "_read_counter",
-        "alive",
+        "_term_seen",
         "applied",
         "conf_state",
         "disk_busy",
@@ -86,7 +87,6 @@ class SimNode:
         self.sim = sim
         self.id = node_id
         self.storage = storage
-        self.alive = False
         self.retired = False
         self.epoch = 0
         """Bumped on every crash: callbacks of an older life are ignored."""
@@ -100,6 +100,8 @@ class SimNode:
         """Read context -> (request, commit frontier when it arrived)."""
         self.read_waits: list[tuple[int, bytes]] = []
         self._read_counter = 0
+        self._term_seen = 0
+        self._commit_seen = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -125,13 +127,13 @@ class SimNode:
             ),
         )
         self.raw = RawNode(config, raft_type=bugs.raft_type(sim.options.bug))
-        self.alive = True
+        self._term_seen = self.raw.raft.term
+        self._commit_seen = self.raw.raft.raft_log.committed
         self.epoch += 1
         self.disk_busy = False
         sim.scheduler.after(sim.rng.randrange(TICK_US), self._tick, self.epoch)
 
     def crash(self) -> None:
-        self.alive = False
         self.raw = None
         self.epoch += 1
         self.disk_busy = False
@@ -209,8 +211,7 @@ class SimNode:
         raw = self.raw
         if raw is None:
             return
-        if raw.raft.state == StateType.LEADER:
-            self.sim.check_leader(self)
+        self.check_invariants()
         if self.disk_busy or not raw.has_ready():
             return
         rd = raw.ready()
@@ -219,6 +220,30 @@ class SimNode:
         delay = self.sim.rng.randrange(DISK_LATENCY_US_MAX)
         self.sim.scheduler.after(delay, self._persisted, self.epoch, rd)
 
+    def check_invariants(self) -> None:
+        """Cheap checks of this node's Raft state, run after every step."""
+        assert self.raw is not None
+        raft = self.raw.raft
+        log = raft.raft_log
+        sim = self.sim
+        if not log.applied <= log.committed <= log.last_index():
+            sim.violation(
+                f"log invariant: n{self.id} applied={log.applied} committed={log.committed} "
+                f"last={log.last_index()}"
+            )
+        # Within one life; a restart may come back below unpersisted values.
+        if raft.term < self._term_seen or log.committed < self._commit_seen:
+            sim.violation(
+                f"regression: n{self.id} term {self._term_seen}->{raft.term}, "
+                f"commit {self._commit_seen}->{log.committed}"
+            )
+        self._term_seen = raft.term
+        self._commit_seen = log.committed
+        if raft.state == StateType.LEADER:
+            if raft.lead != self.id:
+                sim.violation(f"leader n{self.id} names n{raft.lead} as leader")
+            sim.check_leader(self)
+
     def _persisted(self, epoch: int, rd: Ready) -> None:
         if epoch != self.epoch or self.raw is None:
             return  # crashed while writing: the Ready is lost
@@ -226,7 +251,7 @@ class SimNode:
         if rd.snapshot is not None:
             storage.apply_snapshot(rd.snapshot)
         if rd.entries_to_persist:
-            storage.append(list(rd.entries_to_persist))
+            storage.append(rd.entries_to_persist)
         if rd.hard_state is not None:
             hard_state = rd.hard_state
             if self.sim.options.bug == "forget-vote":

@@ -29,13 +29,11 @@ from weir.raft import (
     ConfChangeTransition,
     ConfChangeType,
     ConfState,
-    HardState,
     MemoryStorage,
     Message,
     MessageType,
     ProposalDroppedError,
     Ready,
-    Snapshot,
 )
 from weir.sim.client import SimClient
 from weir.sim.history import Event, operations
@@ -180,11 +178,8 @@ class Simulation:
     def run(self) -> SeedResult:
         options = self.options
         voters = tuple(range(1, options.nodes + 1))
-        bootstrap = Snapshot(index=1, term=1, conf_state=ConfState(voters=voters))
         for node_id in voters:
-            storage = MemoryStorage()
-            storage.apply_snapshot(bootstrap)
-            storage.set_hard_state(HardState(term=1, vote=0, commit=1))
+            storage = MemoryStorage.bootstrap(ConfState(voters=voters))
             self.nodes[node_id] = SimNode(self, node_id, storage)
             self.nodes[node_id].start()
         self.log(

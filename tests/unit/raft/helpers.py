@@ -15,8 +15,8 @@ from typing import Any
 
 from weir.raft import (
     ConfChange,
-    ConfState,
     Config,
+    ConfState,
     EntryKind,
     MemoryStorage,
     Message,
@@ -138,7 +138,11 @@ class Network:
 
 
 class Cluster:
-    """RawNodes with MemoryStorage, run through the full Ready cycle."""
+    """RawNodes with MemoryStorage, run through the full Ready cycle.
+
+    The founding members bootstrap with a snapshot at index 1, so entries
+    proposed by tests start at index 2 (3 after the first leader's no-op).
+    """
 
     def __init__(
         self,
@@ -157,8 +161,10 @@ class Cluster:
         self.read_states: dict[int, list[tuple[int, bytes]]] = {}
         self.inbox: list[Message] = []
         self._dropped: set[tuple[int, int]] = set()
+        self._ignored: set[MessageType] = set()
+        conf_state = ConfState(voters=voters, learners=learners)
         for node_id in voters + learners:
-            self.add_node(node_id, new_storage(voters, learners))
+            self.add_node(node_id, MemoryStorage.bootstrap(conf_state))
 
     def add_node(self, node_id: int, storage: MemoryStorage | None = None) -> RawNode:
         storage = storage if storage is not None else MemoryStorage()
@@ -182,8 +188,12 @@ class Cluster:
                 self._dropped.add((node_id, other))
                 self._dropped.add((other, node_id))
 
+    def ignore(self, kind: MessageType) -> None:
+        self._ignored.add(kind)
+
     def recover(self) -> None:
         self._dropped.clear()
+        self._ignored.clear()
 
     def process_ready(self, node_id: int) -> bool:
         node = self.nodes[node_id]
@@ -198,7 +208,9 @@ class Cluster:
         if rd.hard_state is not None:
             storage.set_hard_state(rd.hard_state)
         for m in rd.messages:
-            if (m.source, m.target) not in self._dropped and m.target in self.nodes:
+            if (m.source, m.target) in self._dropped or m.kind in self._ignored:
+                continue
+            if m.target in self.nodes:
                 self.inbox.append(m)
         for entry in rd.committed_entries:
             if entry.kind == EntryKind.CONF_CHANGE:

@@ -84,9 +84,7 @@ def test_vote_only_for_an_up_to_date_log(index: int, log_term: int, granted: boo
     storage = MemoryStorage(ConfState(voters=(1, 2, 3)))
     storage.append([Entry(1, 1, EntryKind.NORMAL, b""), Entry(2, 2, EntryKind.NORMAL, b"")])
     r = new_raft(1, storage=storage)
-    r.step(
-        Message(MessageType.VOTE, source=2, target=1, term=3, index=index, log_term=log_term)
-    )
+    r.step(Message(MessageType.VOTE, source=2, target=1, term=3, index=index, log_term=log_term))
     [resp] = r.take_messages()
     assert resp.reject is not granted
     assert r.term == 3
@@ -303,9 +301,7 @@ def test_proposals_are_dropped_during_a_transfer_and_it_aborts() -> None:
     net.send(Message(MessageType.TRANSFER_LEADER, source=3, target=1))
     assert leader.lead_transferee == 3
     with pytest.raises(ProposalDroppedError):
-        leader.step(
-            Message(MessageType.PROP, entries=[Entry(0, 0, EntryKind.NORMAL, b"x")])
-        )
+        leader.step(Message(MessageType.PROP, entries=[Entry(0, 0, EntryKind.NORMAL, b"x")]))
     for _ in range(leader.election_tick):
         leader.tick()
     assert leader.lead_transferee == 0

@@ -175,7 +175,9 @@ def test_unstable_stable_to_ignores_replaced_entries() -> None:
     ],
     ids=["extend", "truncate-inside", "replace-below-offset"],
 )
-def test_unstable_truncate_and_append(incoming: list[Entry], offset: int, indexes: list[int]) -> None:
+def test_unstable_truncate_and_append(
+    incoming: list[Entry], offset: int, indexes: list[int]
+) -> None:
     unstable = Unstable(offset=5)
     unstable.truncate_and_append(entries(1, 1, start=5))
     unstable.truncate_and_append(incoming)

@@ -3,6 +3,8 @@ consensus and its safety, auto-leave, learners, removal of the leader."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.unit.raft.helpers import Cluster, Network, new_raft
@@ -12,6 +14,8 @@ from weir.raft import (
     ConfChangeTransition,
     ConfChangeType,
     ConfState,
+    Entry,
+    EntryKind,
     Message,
     MessageType,
     ProposalDroppedError,
@@ -23,11 +27,14 @@ LEARNER = ConfChangeType.ADD_LEARNER
 REMOVE = ConfChangeType.REMOVE_NODE
 
 
-def cc(*pairs: tuple[ConfChangeType, int], transition: ConfChangeTransition = ConfChangeTransition.AUTO) -> ConfChange:
+def cc(
+    *pairs: tuple[ConfChangeType, int],
+    transition: ConfChangeTransition = ConfChangeTransition.AUTO,
+) -> ConfChange:
     return ConfChange(tuple(ConfChangeSingle(kind, node_id) for kind, node_id in pairs), transition)
 
 
-def leader_cluster(voters: tuple[int, ...] = (1, 2, 3), **overrides: object) -> Cluster:
+def leader_cluster(voters: tuple[int, ...] = (1, 2, 3), **overrides: Any) -> Cluster:
     cluster = Cluster(voters, **overrides)
     cluster.elect(1)
     return cluster
@@ -75,10 +82,7 @@ def test_joint_change_needs_both_majorities() -> None:
     assert r.trk.conf_state() == ConfState(
         voters=(1, 4, 5), voters_outgoing=(1, 2, 3), auto_leave=True
     )
-    r.step(Message(MessageType.PROP, entries=[]) if False else Message(MessageType.BEAT))
     r.take_messages()
-    from weir.raft import Entry, EntryKind
-
     r.step(Message(MessageType.PROP, entries=[Entry(0, 0, EntryKind.NORMAL, b"x")]))
     r.take_messages()
     for old in (2, 3):
@@ -134,7 +138,10 @@ def test_one_conf_change_at_a_time() -> None:
 
 @pytest.mark.parametrize(
     ("change", "reason"),
-    [(cc((REMOVE, 1), (REMOVE, 2), (REMOVE, 3)), "removed all voters"), (ConfChange(), "not in a joint")],
+    [
+        (cc((REMOVE, 1), (REMOVE, 2), (REMOVE, 3)), "removed all voters"),
+        (ConfChange(), "not in a joint"),
+    ],
     ids=["remove-everyone", "leave-when-not-joint"],
 )
 def test_invalid_conf_change_is_refused_at_proposal(change: ConfChange, reason: str) -> None:
@@ -146,8 +153,6 @@ def test_invalid_conf_change_is_refused_at_proposal(change: ConfChange, reason: 
 def test_forwarded_invalid_conf_change_becomes_a_no_op() -> None:
     net = Network.of(3)
     net.hup(1)
-    from weir.raft import Entry, EntryKind
-
     bad = Entry(0, 0, EntryKind.CONF_CHANGE, b"\x09garbage")
     net.send(Message(MessageType.PROP, source=2, target=1, entries=[bad]))
     last = net.peers[1].raft_log.slice(2, 3, 1 << 40)[0]

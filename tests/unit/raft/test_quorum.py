@@ -43,7 +43,11 @@ def test_majority_committed_index_matches_naive() -> None:
     for _ in range(2000):
         ids = rng.sample(range(1, 10), rng.randrange(0, 8))
         acked = {i: rng.randrange(0, 20) for i in ids if rng.random() < 0.8}
-        got = MajorityConfig(ids).committed_index(lambda i, acked=acked: acked.get(i, 0))
+
+        def lookup(node_id: int, acked: dict[int, int] = acked) -> int:
+            return acked.get(node_id, 0)
+
+        got = MajorityConfig(ids).committed_index(lookup)
         assert got == naive_committed(ids, acked), (ids, acked)
 
 

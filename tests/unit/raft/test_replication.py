@@ -86,7 +86,14 @@ def test_minority_cannot_commit() -> None:
         [1, 1, 1, 4, 4, 4, 4],
         [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],
     ],
-    ids=["missing-one", "missing-many", "extra-uncommitted", "extra-newer", "conflict", "long-conflict"],
+    ids=[
+        "missing-one",
+        "missing-many",
+        "extra-uncommitted",
+        "extra-newer",
+        "conflict",
+        "long-conflict",
+    ],
 )
 def test_leader_brings_every_follower_log_in_line(follower_terms: list[int]) -> None:
     """Figure 7: whatever the follower holds, it ends up with the leader's log."""

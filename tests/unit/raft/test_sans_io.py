@@ -13,7 +13,7 @@ MODULES = sorted(RAFT_DIR.glob("*.py"))
 
 
 def imports(tree: ast.AST) -> list[str]:
-    names = []
+    names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
