@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from weir.errors import CommandError
 from weir.log.errors import LogWriteError
 from weir.log.records import LogRecord
 from weir.log.storage import LogStorage
@@ -70,12 +69,7 @@ class Persistence:
             batch = storage.entries(index, min(last + 1, index + 4096))
             for record in batch:
                 if record.kind == ENTRY_COMMAND:
-                    try:
-                        self.machine.apply(record.index, record.term, record.data)
-                    except CommandError:
-                        # The entry failed the same way when it was first applied (e.g.
-                        # WRONGTYPE) and changed nothing: the client got that error.
-                        self.machine.applied_term = record.term
+                    self.machine.apply(record.index, record.term, record.data)
                 else:
                     self.machine.apply_noop(record.index, record.term)
                 replayed += 1

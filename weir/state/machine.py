@@ -135,12 +135,22 @@ class StateMachine:
         self.read_ctx = Ctx(self)
 
     def apply(self, index: int, term: int, data: bytes) -> Any:
-        """Apply one committed command entry and return its reply."""
+        """Apply one committed entry from the log (replay, followers) and return its reply.
+
+        It never raises for what a command does: an entry that failed when first
+        applied (WRONGTYPE, a syntax error) fails the same way here and changed
+        nothing then either, so its error becomes the reply.
+        """
         assert index == self.applied_index + 1, f"apply out of order: {index} after {self.applied_index}"
         command = unpack_command(data)
-        reply = self.apply_command(index, command)
         self.applied_term = term
-        return reply
+        try:
+            return self.apply_command(index, command)
+        except CommandError as exc:
+            return ErrorReply(exc.message)
+        except Exception as exc:  # a bug: every node meets it alike; stopping would stop them all
+            log.exception("apply of entry %d failed", index)
+            return ErrorReply(f"ERR internal error while applying entry {index}: {exc}")
 
     def apply_command(self, index: int, command: Command) -> Any:
         self.applied_index = index
