@@ -225,7 +225,9 @@ SAVED_BYTES_MAX = 1024 * 1024
 # hiredis allocates a multibulk's whole array when it reads the header: "*2147483647"
 # costs 16 GiB of address space and seconds to free. Counts of 7 digits and more
 # (a false match inside a payload is harmless) go to the reference parser instead.
-_BIG_COUNT = re.compile(rb"(?:\A|\n)\*[0-9]{7}")
+# A '*' and seven digits: cheap to search for (a literal first byte); a hit counts only
+# at the start of a line (see _has_big_count).
+_BIG_COUNT = re.compile(rb"\*[0-9]{7}")
 _COUNT_SPLIT_BYTES = 16  # a header cut across two reads is looked for in this window
 
 
@@ -242,6 +244,7 @@ class RequestReader:
         "_at_boundary",
         "_delivered",
         "_fallback",
+        "_frames",
         "_reader",
         "_saved",
         "_saved_bytes",
@@ -264,6 +267,8 @@ class RequestReader:
         self._saved_frames_bytes = 0  # bytes of those frames, known once a frame ends mid-chunk
         self._delivered = 0  # frames returned since the saved chunks began
         self._tail = b""  # the end of the previous chunk, for _BIG_COUNT
+        # Frames returned since the saved bytes' offset _saved_frames_bytes, to confirm a boundary.
+        self._frames: list[list[bytes]] | None = []
 
     @property
     def buffered_bytes(self) -> int:
@@ -279,17 +284,20 @@ class RequestReader:
             return frames
         if not data:
             return []
-        if self._at_boundary:
-            if data[0] != 0x2A or not self.limits.authenticated:
+        if self._at_boundary and (data[0] != 0x2A or not self.limits.authenticated):
+            if self._boundary_confirmed():
                 return self._hand_over([data], 0)
+            self._at_boundary = False
+        if self._at_boundary:
             self._saved, self._saved_bytes, self._delivered = [], 0, 0
             self._saved_frames_bytes = 0
+            self._frames = []
         if self._saved is not None:
             self._saved.append(data)
             self._saved_bytes += len(data)
             if self._saved_bytes > SAVED_BYTES_MAX:
                 self._saved = None
-        if _BIG_COUNT.search(data) or _BIG_COUNT.search(self._tail + data[:_COUNT_SPLIT_BYTES]):
+        if _has_big_count(data) or _has_big_count(self._tail + data[:_COUNT_SPLIT_BYTES]):
             return self._avoid_big_count()
         # Tiny reads (a header sent byte by byte) add up to the window.
         if len(data) >= _COUNT_SPLIT_BYTES:
@@ -316,6 +324,10 @@ class RequestReader:
                 return [f for f in out if f]
             return [f for f in out if f] + self._hand_over(self._saved, self._delivered)
         self._delivered += len(out)
+        if self._frames is not None:
+            self._frames += out
+            if len(self._frames) > _FRAMES_KEPT_MAX:
+                self._frames = None
         if out:
             last = out[-1]
             tail = b"$%d\r\n%b\r\n" % (len(last[-1]), last[-1]) if last else b"*0\r\n"
@@ -323,7 +335,8 @@ class RequestReader:
                 ended = b"".join(self._saved).endswith(tail)
             else:
                 ended = data.endswith(tail)
-            self._at_boundary = ended and self._boundary_confirmed(out)
+            # Confirmed only when it matters: before an inline command is handed over.
+            self._at_boundary = ended
         else:
             self._at_boundary = False
         if not self._at_boundary:
@@ -333,11 +346,12 @@ class RequestReader:
         # Redis drops empty multibulk requests (*0) silently.
         return out if all(out) else [f for f in out if f]
 
-    def _boundary_confirmed(self, out: list[list[bytes]]) -> bool:
-        # The tail matched; where every frame arrived in this chunk, sizes must add up.
-        if len(out) == self._delivered:
-            return sum(_frame_bytes(f) for f in out) == self._saved_bytes or self._saved is None
-        return True
+    def _boundary_confirmed(self) -> bool:
+        """The tail matched a frame's end; the frames since the saved chunks began must
+        add up to exactly those bytes (a value can end like a frame does)."""
+        if self._saved is None or self._frames is None:
+            return True
+        return self._saved_frames_bytes + sum(_frame_bytes(f) for f in self._frames) == self._saved_bytes
 
     def _check_partial(self, out: list[list[bytes]]) -> None:
         """Validate the headers of a frame hiredis holds half-read (size limits).
@@ -349,6 +363,7 @@ class RequestReader:
             return
         offset = self._saved_frames_bytes + sum(_frame_bytes(f) for f in out)
         self._saved_frames_bytes = offset
+        self._frames = []
         saved = self._saved
         pending = saved[0][offset:] if len(saved) == 1 else b"".join(saved)[offset:]
         probe = PyRequestParser(self.limits)
@@ -373,6 +388,18 @@ class RequestReader:
         frames = self._fallback.feed(b"".join(chunks))
         self.error = self._fallback.error
         return frames[skip:]
+
+
+_FRAMES_KEPT_MAX = 4096
+
+
+def _has_big_count(data: bytes) -> bool:
+    """A multibulk count of seven or more digits at the start of a line."""
+    for match in _BIG_COUNT.finditer(data):
+        start = match.start()
+        if start == 0 or data[start - 1] == 0x0A:
+            return True
+    return False
 
 
 def _all_bytes(frame: list[object]) -> bool:

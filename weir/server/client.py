@@ -208,6 +208,27 @@ class Client(asyncio.Protocol):
         """Run one request and queue its reply."""
         name = argv[0].lower()
         spec = COMMANDS.get(name)
+        # The common case in one test: a known plain command, right arity, a client in
+        # no special mode (AUTH, MULTI, subscribed) and a server not paused or monitored.
+        if (
+            spec is not None
+            and not spec.subcommands
+            and self.multi is None
+            and self.authenticated
+            and not self.channels
+            and not self.patterns
+            and self.server.pause_mode is None
+            and not self.server.monitors
+        ):
+            arity = spec.arity
+            argc = len(argv)
+            if argc == arity or (arity < 0 and argc >= -arity):
+                self.last_command = name
+                return self._run(spec, argv)
+        return self._execute_checked(argv, name, spec)
+
+    def _execute_checked(self, argv: list[bytes], name: bytes, spec: CommandSpec | None) -> None:
+        """Every check of the dispatcher, in Redis's order, then the command."""
         server = self.server
         if spec is None:
             self.multi_error = self.multi is not None
@@ -248,6 +269,10 @@ class Client(asyncio.Protocol):
         if server.monitors and "admin" not in spec.flags:
             server.feed_monitors(self, argv)
         self.last_command = name if spec.container is None else spec.full_name.encode()
+        self._run(spec, argv)
+
+    def _run(self, spec: CommandSpec, argv: list[bytes]) -> None:
+        server = self.server
         started = time.perf_counter_ns()
         try:
             if spec.session:

@@ -27,6 +27,7 @@ from weir.state.machine import StateMachine
 log = logging.getLogger("weir.persistence")
 
 ENTRY_COMMAND = 0
+_new_tuple = tuple.__new__
 
 
 class Persistence:
@@ -83,7 +84,8 @@ class Persistence:
     # --- the write path -----------------------------------------------------------
 
     def add(self, term: int, index: int, data: bytes) -> None:
-        self.pending.append(LogRecord(term, index, ENTRY_COMMAND, data))
+        # tuple.__new__ skips NamedTuple's Python-level __new__: this runs for every write.
+        self.pending.append(_new_tuple(LogRecord, (term, index, ENTRY_COMMAND, data)))
 
     def write_pending(self) -> None:
         """Hand the batch to the OS; after this a process crash cannot lose it."""

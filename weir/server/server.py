@@ -424,7 +424,7 @@ class Server:
     def write(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> Any:
         if self.persistence is not None and self.persistence.write_error is not None:
             self.check_writable()
-        reply = self.log.submit(client.db, [argv])
+        reply = self.log.submit_one(client.db, argv, spec.handler)
         if self.ready_keys:
             self.serve_blocked()
         return reply

@@ -12,7 +12,7 @@ from collections import deque
 from typing import Any, Protocol
 
 from weir.state.entry import Command, pack_command
-from weir.state.machine import StateMachine
+from weir.state.machine import Handler, StateMachine
 
 # Entries kept in memory when no durable log is attached (tests, embedded use).
 MEMORY_ENTRIES_MAX = 10_000
@@ -49,6 +49,19 @@ class SingleNodeLog:
             ts = self._last_ts
         self._last_ts = ts
         return ts
+
+    def submit_one(self, db: int, argv: list[bytes], handler: Handler) -> Any:
+        """submit() of a single command whose handler is known: the write hot path."""
+        ts = int(time.time() * 1000)
+        if ts < self._last_ts:
+            ts = self._last_ts
+        self._last_ts = ts
+        index = self.last_index + 1
+        self.sink.add(self.term, index, pack_command(ts, db, [argv], False))
+        self.last_index = index
+        machine = self.machine
+        machine.applied_term = self.term
+        return machine.apply_one(index, ts, db, argv, handler)
 
     def submit(self, db: int, argvs: list[list[bytes]], multi: bool = False) -> Any:
         """Append one command entry and apply it; returns the command's reply (or raises)."""

@@ -216,7 +216,7 @@ class SimNode:
             return
         rd = raw.ready()
         self.disk_busy = True
-        self.sim.observe_ready(self, rd)
+        self.sim.log_ready(self, rd)
         delay = self.sim.rng.randrange(DISK_LATENCY_US_MAX)
         self.sim.scheduler.after(delay, self._persisted, self.epoch, rd)
 
@@ -278,7 +278,8 @@ class SimNode:
         self.kv = KVStore.from_snapshot(snapshot.data)
         self.conf_state = snapshot.conf_state
         self.applied = snapshot.index
-        self.sim.check_snapshot(self, snapshot.index, self.kv.digest())
+        self.sim.log(f"n{self.id} installed snapshot at {snapshot.index}")
+        self.sim.check_digest(self, snapshot.index, self.kv.digest())
 
     def _apply(self, index: int, term: int, kind: EntryKind, data: bytes) -> None:
         assert self.raw is not None
@@ -320,7 +321,9 @@ class SimNode:
             return
         if self.applied > storage.last_index():
             return
-        storage.create_snapshot(self.applied, self.conf_state, self.kv.snapshot())
+        data = self.kv.snapshot()
+        storage.create_snapshot(self.applied, self.conf_state, data)
+        self.sim.check_digest(self, self.applied, self.kv.digest())
         storage.compact(self.applied - COMPACT_KEEP_ENTRIES)
 
     # ---------------------------------------------------------------- views

@@ -11,9 +11,12 @@ only clock, so a seed replays exactly. A run has three phases:
 3. quiesce: clients stop; every member must converge to the same state.
 
 Checked all along: at most one leader per term (election safety), at most
-one vote per node and term, and the same entry applied at each index on
-every node (state machine safety). At the end: the client history is
-linearizable, the cluster converged, and writes succeeded after healing.
+one vote per node and term, the same entry applied at each index on every
+node (state machine safety), the same state wherever a digest is taken,
+reads that reflect everything committed before they arrived, and each
+node's own invariants after every step. At the end: some operation
+succeeded after healing, every member converged to the leader's state, and
+the client history is linearizable.
 """
 
 from __future__ import annotations
@@ -312,7 +315,7 @@ class Simulation:
         if leader != node.id:
             self.violation(f"election safety: n{leader} and n{node.id} both led term {term}")
 
-    def observe_ready(self, node: SimNode, rd: Ready) -> None:
+    def log_ready(self, node: SimNode, rd: Ready) -> None:
         if self.trace is not None and rd.soft_state is not None:
             self.log(f"n{node.id} {rd.soft_state.state.name.lower()} term={node.term()}")
 
@@ -362,16 +365,15 @@ class Simulation:
             )
 
     def record_digest(self, node: SimNode, index: int, kv: KVStore) -> None:
-        # Digests are costly; sample the points where snapshots are taken.
-        if index % 32:
-            return
-        digest = kv.digest()
+        # Digests are costly: sample every 32nd index.
+        if index % 32 == 0:
+            self.check_digest(node, index, kv.digest())
+
+    def check_digest(self, node: SimNode, index: int, digest: str) -> None:
+        """Every node's state after applying `index` is the same."""
         known = self.digests.setdefault(index, digest)
         if known != digest:
             self.violation(f"state divergence: n{node.id} has digest {digest} at index {index}")
-
-    def check_snapshot(self, node: SimNode, index: int, digest: str) -> None:
-        self.log(f"n{node.id} installed snapshot at {index}")
 
     def on_conf_change(self, node: SimNode, index: int, conf_state: ConfState) -> None:
         if self.trace is not None:

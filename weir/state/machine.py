@@ -170,6 +170,21 @@ class StateMachine:
         finally:
             ctx.in_multi = False
 
+    def apply_one(self, index: int, ts: int, db: int, argv: list[bytes], handler: Handler) -> Any:
+        """apply_command for one command whose handler the caller already resolved
+        (the leader's hot path: no Command object, no second lookup)."""
+        self.applied_index = index
+        if ts > self.last_ts:
+            self.last_ts = ts
+        ctx = self._ctx
+        if ctx.dbi != db:
+            ctx.select(db)
+        ctx.now_ms = ts
+        ctx.index = index
+        ctx.applying = True
+        ctx._rng = None
+        return handler(ctx, argv)
+
     def apply_noop(self, index: int, term: int) -> None:
         """Entries that carry no command (a new leader's empty entry, config changes)."""
         assert index == self.applied_index + 1, f"apply out of order: {index} after {self.applied_index}"
