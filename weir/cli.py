@@ -113,7 +113,10 @@ def restore(
     Console().print(f"[green]restored[/] {file} into {dir} (index {info.index}); start it with: weir server --dir {dir}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
 def sim(ctx: typer.Context) -> None:
     """Run the deterministic Raft cluster simulator (see `weir sim --help`)."""
     from weir.sim.cli import main as sim_main

@@ -79,6 +79,7 @@ def test_every_bug_is_caught_within_seeds_0_to_49(bug: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(4 * 3600)
 def test_ten_thousand_seeds() -> None:
     """The long run documented in docs/raft.md: `weir sim --seeds 0-9999 --jobs 2`."""
     from weir.sim.cli import main

@@ -289,16 +289,23 @@ class RequestReader:
                 return self._hand_over([data], 0)
             self._at_boundary = False
         if self._at_boundary:
-            self._saved, self._saved_bytes, self._delivered = [], 0, 0
+            # A new request starts here: the saved window restarts with it. No header can
+            # straddle the previous read, so only this one is searched for a huge count.
+            self._saved = [data] if len(data) <= SAVED_BYTES_MAX else None
+            self._saved_bytes = len(data)
+            self._delivered = 0
             self._saved_frames_bytes = 0
             self._frames = []
-        if self._saved is not None:
-            self._saved.append(data)
-            self._saved_bytes += len(data)
-            if self._saved_bytes > SAVED_BYTES_MAX:
-                self._saved = None
-        if _has_big_count(data) or _has_big_count(self._tail + data[:_COUNT_SPLIT_BYTES]):
-            return self._avoid_big_count()
+            if _BIG_COUNT.search(data) is not None and _has_big_count(data):
+                return self._avoid_big_count()
+        else:
+            if self._saved is not None:
+                self._saved.append(data)
+                self._saved_bytes += len(data)
+                if self._saved_bytes > SAVED_BYTES_MAX:
+                    self._saved = None
+            if _has_big_count(data) or _has_big_count(self._tail + data[:_COUNT_SPLIT_BYTES]):
+                return self._avoid_big_count()
         # Tiny reads (a header sent byte by byte) add up to the window.
         if len(data) >= _COUNT_SPLIT_BYTES:
             self._tail = data[-_COUNT_SPLIT_BYTES:]
@@ -341,8 +348,9 @@ class RequestReader:
             self._at_boundary = False
         if not self._at_boundary:
             self._check_partial(out)
-        if reader.len() > self.limits.query_buffer_bytes_max:
-            self.error = _protocol_error("query buffer limit exceeded")
+            # Only a half-read request leaves bytes buffered in hiredis.
+            if reader.len() > self.limits.query_buffer_bytes_max:
+                self.error = _protocol_error("query buffer limit exceeded")
         # Redis drops empty multibulk requests (*0) silently.
         return out if all(out) else [f for f in out if f]
 
