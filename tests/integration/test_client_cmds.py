@@ -10,15 +10,8 @@ from typing import Any
 import pytest
 import redis
 
+from tests.compare import outcome
 from tests.servers import ServerProcess
-
-
-def outcome(client: redis.Redis, *args: Any) -> Any:
-    try:
-        return client.execute_command(*args)
-    except redis.ResponseError as exc:
-        return (type(exc).__name__, str(exc))
-
 
 ERROR_CASES = {
     "setname-space": ("CLIENT", "SETNAME", "a b"),

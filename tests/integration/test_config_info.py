@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 import yaml
 
+from tests.compare import outcome
 from tests.servers import weir_server
-
-
-def outcome(client: redis.Redis, *args: Any) -> Any:
-    try:
-        return client.execute_command(*args)
-    except redis.ResponseError as exc:
-        return (type(exc).__name__, str(exc))
-
 
 CONFIG_CASES = {
     "unknown": ("CONFIG", "SET", "no-such-param", "1"),

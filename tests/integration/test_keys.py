@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import redis
 
-Command = tuple[Any, ...]
-
-
-def outcome(client: redis.Redis, command: Command) -> Any:
-    try:
-        return client.execute_command(*command)
-    except redis.ResponseError as exc:
-        return (type(exc), str(exc))
-
-
-def assert_same(r: redis.Redis, real: redis.Redis, commands: list[Command]) -> None:
-    """Run the commands in order on both servers; every reply must be identical."""
-    for command in commands:
-        assert outcome(r, command) == outcome(real, command), command
-
+from tests.compare import Command, assert_same
 
 KEY_CASES: list[Command] = [
     ("SET", "a", "1"),

@@ -7,20 +7,18 @@ from typing import Any
 import pytest
 import redis
 
+from tests.compare import outcome
 
-def outcome(client: redis.Redis, command: str | list[Any]) -> Any:
-    """A reply, or the error's type and text, so errors compare like replies."""
-    args = command.split() if isinstance(command, str) else command
-    try:
-        return client.execute_command(*args)
-    except redis.ResponseError as exc:
-        return (type(exc).__name__, str(exc))
+
+def outcome_of(client: redis.Redis, command: str | list[Any]) -> Any:
+    """`outcome` of a command written as one string or a list."""
+    return outcome(client, *(command.split() if isinstance(command, str) else command))
 
 
 def same(r: redis.Redis, real: redis.Redis, script: list[str | list[Any]], unordered: bool = False) -> None:
     """Run `script` on weir and on redis-server; every reply must be equal."""
     for command in script:
-        ours, theirs = outcome(r, command), outcome(real, command)
+        ours, theirs = outcome_of(r, command), outcome_of(real, command)
         if unordered and isinstance(ours, list) and isinstance(theirs, list):
             ours, theirs = sorted(ours, key=repr), sorted(theirs, key=repr)
         assert ours == theirs, f"{command!r}: weir {ours!r} != redis {theirs!r}"

@@ -12,13 +12,6 @@ import redis
 from tests.servers import ServerProcess
 
 
-def outcome(client: redis.Redis, *args: Any) -> Any:
-    try:
-        return client.execute_command(*args)
-    except redis.ResponseError as exc:
-        return (type(exc).__name__, str(exc))
-
-
 def raw(port: int, *args: Any) -> Any:
     """A reply without redis-py's per-command parsing (COMMAND replies are parsed lossily)."""
     conn = redis.Connection(port=port, socket_timeout=10)

@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
 
 import pytest
 import redis
 
-Command = tuple[Any, ...]
-
-
-def outcome(client: redis.Redis, command: Command) -> Any:
-    try:
-        return client.execute_command(*command)
-    except redis.ResponseError as exc:
-        return (type(exc), str(exc))
-
-
-def assert_same(r: redis.Redis, real: redis.Redis, commands: list[Command]) -> None:
-    """Run the commands in order on both servers; every reply must be identical."""
-    for command in commands:
-        assert outcome(r, command) == outcome(real, command), command
-
+from tests.compare import Command, assert_same
 
 SET_CASES: list[Command] = [
     ("SET", "s", "v"),
