@@ -9,7 +9,7 @@ import sys
 
 import redis
 
-from tests.integration.test_lists import outcome, same
+from tests.integration.test_lists import outcome_of, same
 
 BASICS = [
     "SADD s a b c", "SADD s a d", "SCARD s", "SCARD none", "SISMEMBER s a", "SISMEMBER s z",
@@ -37,7 +37,7 @@ ALGEBRA = [
 def _sorted_replies(client: redis.Redis, script: list[str]) -> list[object]:
     out: list[object] = []
     for command in script:
-        reply = outcome(client, command)
+        reply = outcome_of(client, command)
         if isinstance(reply, tuple) and len(reply) == 2 and isinstance(reply[1], list):
             reply = (reply[0], sorted(reply[1]))
         elif isinstance(reply, (list, set)):
