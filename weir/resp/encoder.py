@@ -75,6 +75,8 @@ class Encoder:
             return b"+" + value.text.encode() + b"\r\n"
         if kind is int and -1 <= value <= 1023:
             return _SMALL_INTS[value + 1]
+        if value is None:
+            return _NULL3 if self.proto == 3 else _NULL2
         out: list[bytes] = []
         self._write(value, out)
         return b"".join(out)

@@ -33,6 +33,8 @@ _SUBSCRIBED_ALLOWED = frozenset(
      b"sunsubscribe", b"ping", b"quit", b"reset"}
 )
 ENCODERS = {2: Encoder(2), 3: Encoder(3)}
+_perf_ns = time.perf_counter_ns
+_time = time.time
 
 
 def unknown_command_error(argv: list[bytes]) -> str:
@@ -273,14 +275,14 @@ class Client(asyncio.Protocol):
 
     def _run(self, spec: CommandSpec, argv: list[bytes]) -> None:
         server = self.server
-        started = time.perf_counter_ns()
+        started = _perf_ns()
         try:
             if spec.session:
                 reply = spec.handler(self, argv)
             elif spec.write:
                 reply = server.write(self, spec, argv)
             else:
-                reply = spec.handler(server.machine.reader(self.db, server.now_ms()), argv)
+                reply = spec.handler(server.machine.reader(self.db, int(_time() * 1000)), argv)
         except CommandError as exc:
             spec.failed_calls += 1
             reply = ErrorReply(exc.message)
@@ -291,7 +293,7 @@ class Client(asyncio.Protocol):
             log.exception("command %r failed", argv[:2])
             spec.failed_calls += 1
             reply = ErrorReply(f"ERR internal error while running '{spec.full_name}': {exc}")
-        elapsed_us = (time.perf_counter_ns() - started) // 1000
+        elapsed_us = (_perf_ns() - started) // 1000
         spec.calls += 1
         spec.usec += elapsed_us
         if elapsed_us > server.slowlog_threshold_us >= 0:
