@@ -163,3 +163,20 @@ def test_torn_tail_is_cut_and_the_server_starts(tmp_path: Path) -> None:
         assert c.get("k18") == b"v"
         assert c.get("k19") is None
         c.close()
+
+
+def test_shutdown_saves_and_stops(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        c.set("kept", "1")
+        with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
+            c.execute_command("SHUTDOWN", "ABORT")
+        with pytest.raises(redis.ResponseError, match="syntax error"):
+            c.execute_command("SHUTDOWN", "SAVE", "NOSAVE")
+        # redis-py treats the closed connection as success, as with Redis.
+        c.shutdown(save=True)
+        assert server.proc.wait(15) == 0
+    assert list((data / "snapshots").glob("*.snap"))
+    with weir_server(data_dir=data) as server:
+        assert _client(server.port).get("kept") == b"1"

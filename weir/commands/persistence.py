@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
-from weir.resp.reply import OK, Status
+from weir.resp.reply import NO_REPLY, OK, Status
 
 if TYPE_CHECKING:
     from weir.server.client import Client
@@ -34,3 +34,28 @@ def bgsave_command(client: Client, argv: list[bytes]) -> Any:
 @command("lastsave", 1, "session loading stale fast", categories="@admin @dangerous")
 def lastsave_command(client: Client, argv: list[bytes]) -> int:
     return client.server.last_save
+
+
+@command("shutdown", -1, "session admin noscript loading stale no_multi allow_busy", categories="@dangerous")
+def shutdown_command(client: Client, argv: list[bytes]) -> Any:
+    """SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: snapshot if asked (or if save rules
+    are set), make the log durable, then stop the server."""
+    options = {arg.upper() for arg in argv[1:]}
+    if not options <= {b"NOSAVE", b"SAVE", b"NOW", b"FORCE", b"ABORT"} or {b"NOSAVE", b"SAVE"} <= options:
+        raise CommandError(SYNTAX)
+    if b"ABORT" in options:
+        if len(options) > 1:
+            raise CommandError(SYNTAX)
+        raise CommandError("ERR No shutdown in progress.")
+    server = client.server
+    if server.on_shutdown_request is None:
+        raise CommandError("ERR SHUTDOWN is not available in embedded mode: close the database instead")
+    if b"SAVE" in options or (server.save_rules and b"NOSAVE" not in options):
+        try:
+            server.save_now()
+        except CommandError:
+            if b"FORCE" not in options:
+                raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.") from None
+    server.on_shutdown_request()
+    client.close_after_reply()
+    return NO_REPLY

@@ -36,6 +36,7 @@ async def serve(server: Server, on_ready: Callable[[Server], None] | None = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    server.on_shutdown_request = stop.set
     await stop.wait()
     log.info("shutting down")
     await server.stop()

@@ -122,6 +122,8 @@ class Server:
         self.port = settings.port
         config_table.install(self)
         self.hooks_on_shutdown: list[Callable[[], Any]] = []
+        # Set by the runner: SHUTDOWN asks it to stop the server in order.
+        self.on_shutdown_request: Callable[[], None] | None = None
         # Durability (open_storage): replies held until their batch is durable.
         self.persistence: Persistence | None = None
         self.held: dict[Client, None] = {}
