@@ -288,7 +288,8 @@ class RequestReader:
             if self._boundary_confirmed():
                 return self._hand_over([data], 0)
             self._at_boundary = False
-        if self._at_boundary:
+        started_at_boundary = self._at_boundary
+        if started_at_boundary:
             # A new request starts here: the saved window restarts with it. No header can
             # straddle the previous read, so only this one is searched for a huge count.
             self._saved = [data] if len(data) <= SAVED_BYTES_MAX else None
@@ -306,11 +307,6 @@ class RequestReader:
                     self._saved = None
             if _has_big_count(data) or _has_big_count(self._tail + data[:_COUNT_SPLIT_BYTES]):
                 return self._avoid_big_count()
-        # Tiny reads (a header sent byte by byte) add up to the window.
-        if len(data) >= _COUNT_SPLIT_BYTES:
-            self._tail = data[-_COUNT_SPLIT_BYTES:]
-        else:
-            self._tail = (self._tail + data)[-_COUNT_SPLIT_BYTES:]
         reader = self._reader
         assert reader is not None
         reader.feed(data)
@@ -347,6 +343,12 @@ class RequestReader:
         else:
             self._at_boundary = False
         if not self._at_boundary:
+            # The window for a count cut across reads; tiny reads (a header sent byte
+            # by byte) add up to it within one request.
+            if started_at_boundary or len(data) >= _COUNT_SPLIT_BYTES:
+                self._tail = data[-_COUNT_SPLIT_BYTES:]
+            else:
+                self._tail = (self._tail + data)[-_COUNT_SPLIT_BYTES:]
             self._check_partial(out)
             # Only a half-read request leaves bytes buffered in hiredis.
             if reader.len() > self.limits.query_buffer_bytes_max:
