@@ -93,6 +93,8 @@ RANDFIELD_CASES: list[Command] = [
     ("HSCAN", "h", "0", "MATCH", "[ab]"),
     ("HSCAN", "h", "0", "COUNT", "0"),
     ("HSCAN", "h", "0", "COUNT"),
+    ("HSCAN", "missing", "0", "COUNT", "0"),
+    ("HSCAN", "missing", "0", "BOGUS"),
     ("HSCAN", "h", "0", "TYPE", "string"),
     ("HSCAN", "h", "x"),
     ("HSCAN", "missing", "0"),

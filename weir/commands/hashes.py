@@ -229,12 +229,16 @@ def hrandfield_command(ctx: Ctx, argv: list[bytes]) -> Any:
 
 @command("hscan", -3, "readonly", 1, 1, 1, "@hash")
 def hscan_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
-    """HSCAN key cursor [MATCH pattern] [COUNT count]"""
+    """HSCAN key cursor [MATCH pattern] [COUNT count]
+
+    Cursor, then key, then options, as Redis checks them: a missing key answers an
+    empty scan whatever the options say.
+    """
     cursor = parse_cursor(argv[2])
-    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
     value = get_hash(ctx, argv[1])
     if value is None:
         return [b"0", []]
+    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
     if value.big:
         next_cursor, page = scan_page(value, cursor, count, state_version(ctx))
     else:
