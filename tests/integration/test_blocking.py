@@ -199,3 +199,20 @@ def test_timeout_values_read_like_redis(weir_proc: ServerProcess, redis_proc: Se
     ours = [_first_reply(weir_proc.port, value) for value in values]
     theirs = [_first_reply(redis_proc.port, value) for value in values]
     assert ours == theirs
+
+
+def test_swapdb_serves_a_client_blocked_in_the_swapped_database(weir_proc: ServerProcess) -> None:
+    setup = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    setup.flushall()
+    setup.execute_command("SELECT", 1)
+    setup.rpush("swapq", "from-db1")
+    result: list[object] = []
+    waiter = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    thread = threading.Thread(target=lambda: result.append(waiter.blpop(["swapq"], timeout=5)))
+    thread.start()
+    time.sleep(0.3)
+    setup.swapdb(0, 1)
+    thread.join(10)
+    assert result == [(b"swapq", b"from-db1")]
+    setup.close()
+    waiter.close()

@@ -81,10 +81,15 @@ class _Listener(KeyListener):
             server.ready_keys[(db, key)] = None
 
     def db_modified(self, db: int) -> None:
-        for (wdb, _), watchers in self.server.watchers.items():
+        server = self.server
+        for (wdb, _), watchers in server.watchers.items():
             if wdb == db:
                 for client in watchers:
                     client.dirty_cas = True
+        # SWAPDB can bring a key some client waits on into this database.
+        for db_key in server.blocked_on:
+            if db_key[0] == db:
+                server.ready_keys[db_key] = None
 
 
 class Server:
