@@ -195,3 +195,27 @@ def test_setinfo_and_no_evict_no_touch(r: redis.Redis) -> None:
     assert "e" in r.client_info()["flags"]
     assert r.execute_command("CLIENT", "NO-TOUCH", "ON") == b"OK"
     assert "T" in r.client_info()["flags"]
+
+
+def test_idle_clients_are_closed_after_timeout(weir_proc: ServerProcess) -> None:
+    admin = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    admin.config_set("timeout", 1)
+    try:
+        idle = redis.Redis(port=weir_proc.port, socket_timeout=10)
+        idle.ping()
+        listener = admin.pubsub()
+        listener.subscribe("idle-test")
+        listener.get_message(timeout=1)
+        idle_id = idle.client_id()
+        time.sleep(2.5)
+        ids = {client["id"] for client in admin.client_list()}
+        assert idle_id not in ids
+        assert listener.connection is not None
+        admin.publish("idle-test", "still here")
+        message = listener.get_message(timeout=2)
+        assert message is not None and message["data"] == b"still here"
+        listener.close()
+        idle.close()
+    finally:
+        admin.config_set("timeout", 0)
+        admin.close()

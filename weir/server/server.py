@@ -653,11 +653,27 @@ class Server:
     async def _active_expire_loop(self) -> None:
         while True:
             await asyncio.sleep(ACTIVE_EXPIRE_INTERVAL_S)
-            if self.active_expire:
-                try:
+            try:
+                if self.active_expire:
                     self.expire_sweep()
-                except Exception:  # the sweep must never stop for good
-                    log.exception("active expiry sweep failed")
+                if self.settings.timeout > 0:
+                    self.close_idle_clients(time.time())
+            except Exception:  # the sweep must never stop for good
+                log.exception("periodic server task failed")
+
+    def close_idle_clients(self, now: float) -> int:
+        """Close clients idle longer than `timeout` seconds; as in Redis, clients that
+        wait (blocked) or listen (pub/sub, MONITOR) are left alone."""
+        limit = self.settings.timeout
+        idle = [
+            client for client in self.clients.values()
+            if now - client.last_interaction > limit
+            and client.blocked is None and not client.channels and not client.patterns
+            and not client.monitor and client.transport is not None
+        ]
+        for client in idle:
+            client.close()
+        return len(idle)
 
     def expire_sweep(self) -> int:
         """Propose the deletion of keys whose deadline has passed (the leader decides).
