@@ -33,7 +33,7 @@ def compile_glob(pattern: bytes, nocase: bool = False) -> Callable[[bytes], bool
                 if pattern[i] == 0x5C and i + 1 < n:
                     i += 1
                     members += re.escape(pattern[i : i + 1])
-                elif i + 2 < n and pattern[i + 1] == 0x2D and pattern[i + 2] != 0x5D:
+                elif i + 2 < n and pattern[i + 1] == 0x2D:  # a range, even "a-]" as in Redis
                     lo, hi = sorted((pattern[i], pattern[i + 2]))
                     members += b"%s-%s" % (re.escape(bytes([lo])), re.escape(bytes([hi])))
                     i += 2

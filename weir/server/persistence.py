@@ -41,6 +41,8 @@ class Persistence:
         self.snapshot_dir = directory / "snapshots"
         self.storage = LogStorage.open(directory / "wal", fsync_policy=self.policy)
         self.pending: list[LogRecord] = []
+        # Called before the pending records are written: closes the write path's open entry.
+        self.before_write: Callable[[], None] | None = None
         self.last_sync = time.monotonic()
         self.write_error: LogWriteError | None = None
         self.fsyncs = 0
@@ -89,6 +91,8 @@ class Persistence:
 
     def write_pending(self) -> None:
         """Hand the batch to the OS; after this a process crash cannot lose it."""
+        if self.before_write is not None:
+            self.before_write()
         if self.pending:
             # Cleared only once written: a failed append (disk full) is retried later.
             self.storage.append(self.pending)

@@ -157,10 +157,14 @@ class Server:
             persistence.storage.close()
             raise
         self.persistence = persistence
+        persistence.before_write = self._end_batch
         self.log = SingleNodeLog(self.machine, self.persistence)
         log.info("data directory %s: replayed %d log entries, %d keys",
                  self.settings.dir, replayed, sum(len(db) for db in self.machine.dbs))
         return replayed
+
+    def _end_batch(self) -> None:
+        self.log.end_batch()
 
     def close_storage(self) -> None:
         if self.persistence is not None:
@@ -177,6 +181,8 @@ class Server:
 
     def may_reply(self, client: Client) -> bool:
         """False if the client's output must wait for its batch to be durable."""
+        # A reply never leaves before the entry holding its command is closed.
+        self.log.end_batch()
         persistence = self.persistence
         if persistence is None:
             return True

@@ -163,26 +163,35 @@ class StateMachine:
         ctx.applying = True
         ctx._rng = None
         if not command.multi:
-            return self._run(ctx, command.argvs[0])
+            if len(command.argvs) == 1:
+                return self._run(ctx, command.argvs[0])
+            # A batch: independent commands sharing the entry's ts and RNG, each with its
+            # own reply (a failing one does not stop the others).
+            return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
         ctx.in_multi = True
         try:
             return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
         finally:
             ctx.in_multi = False
 
-    def apply_one(self, index: int, ts: int, db: int, argv: list[bytes], handler: Handler) -> Any:
+    def apply_one(
+        self, index: int, ts: int, db: int, argv: list[bytes], handler: Handler, *, more: bool = False
+    ) -> Any:
         """apply_command for one command whose handler the caller already resolved
-        (the leader's hot path: no Command object, no second lookup)."""
-        self.applied_index = index
-        if ts > self.last_ts:
-            self.last_ts = ts
+        (the leader's hot path: no Command object, no second lookup). With `more`, the
+        command continues entry `index` (a batch): it shares the entry's ts and RNG,
+        exactly as apply_command will when the entry is replayed."""
         ctx = self._ctx
+        if not more:
+            self.applied_index = index
+            if ts > self.last_ts:
+                self.last_ts = ts
+            ctx.now_ms = ts
+            ctx.index = index
+            ctx.applying = True
+            ctx._rng = None
         if ctx.dbi != db:
             ctx.select(db)
-        ctx.now_ms = ts
-        ctx.index = index
-        ctx.applying = True
-        ctx._rng = None
         return handler(ctx, argv)
 
     def apply_noop(self, index: int, term: int) -> None:
