@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from weir.errors import NOT_FLOAT, NOT_INTEGER, CommandError
+from weir.resp.reply import Status
 
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
@@ -50,6 +51,11 @@ def parse_timeout(raw: bytes, unit_ms: int = 1000) -> float:
     if value < 0:
         raise CommandError("ERR timeout is negative")
     return value
+
+
+def help_reply(lines: list[str]) -> list[Status]:
+    """A HELP subcommand's reply: one simple string per line, as Redis sends it."""
+    return [Status(line) for line in lines]
 
 
 def lower(raw: bytes) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from weir.commands.args import parse_int
+from weir.commands.args import help_reply, parse_int
 from weir.commands.connection import validate_name
 from weir.commands.table import command, container
 from weir.errors import SYNTAX, CommandError
@@ -306,4 +306,4 @@ CLIENT_HELP = [
 
 @command("help", 2, "session loading stale", categories=_CATS, container="client")
 def client_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in CLIENT_HELP]
+    return help_reply(CLIENT_HELP)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from weir.commands.args import help_reply
 from weir.commands.table import command, container
 from weir.errors import SYNTAX, CommandError
 from weir.glob import compile_glob
@@ -157,4 +158,4 @@ CONFIG_HELP = [
 
 @command("help", 2, "session loading stale", container="config")
 def config_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in CONFIG_HELP]
+    return help_reply(CONFIG_HELP)

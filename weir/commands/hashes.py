@@ -24,15 +24,12 @@ from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import OK, PairsReply
 from weir.state.machine import Ctx
-from weir.state.types import EncodingLimits, Hash, check_type
+from weir.state.types import EncodingLimits, Hash
 
 
 def get_hash(ctx: Ctx, key: bytes) -> Hash | None:
     """The hash at key, None if missing; WRONGTYPE for other types."""
-    value = ctx.lookup(key)
-    if value is not None and type(value) is not Hash:
-        check_type(value, Hash)
-    return value
+    return ctx.lookup_as(key, Hash)
 
 
 def _hash_for_write(ctx: Ctx, key: bytes) -> Hash:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from weir.commands.args import help_reply
 from weir.commands.table import COMMANDS, CommandSpec, command
 from weir.errors import SYNTAX, CommandError
 from weir.glob import compile_glob
@@ -233,4 +234,4 @@ COMMAND_HELP = [
 
 @command("help", 2, _CMD, categories=_CATS, container="command")
 def command_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in COMMAND_HELP]
+    return help_reply(COMMAND_HELP)

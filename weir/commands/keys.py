@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from weir.commands.args import LONG_MAX, parse_int
+from weir.commands.args import LONG_MAX, help_reply, parse_int
 from weir.commands.table import command, container
 from weir.errors import DB_INDEX, NO_SUCH_KEY, SYNTAX, CommandError
 from weir.glob import compile_glob
@@ -477,5 +477,5 @@ _OBJECT_HELP = [
 
 @command("help", 2, "loading stale", categories="@keyspace", container="object")
 def object_help_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
-    return [Status(line) for line in _OBJECT_HELP]
+    return help_reply(_OBJECT_HELP)
 

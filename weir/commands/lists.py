@@ -17,17 +17,13 @@ from weir.errors import NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, CommandError
 from weir.resp.reply import NULL_ARRAY, OK
 from weir.state.lists import ListValue
 from weir.state.machine import Ctx
-from weir.state.types import check_type
 
 LONG_MAX = 2**63 - 1
 MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
 
 
 def get_list(ctx: Ctx, key: bytes) -> ListValue | None:
-    value = ctx.lookup(key)
-    if value is not None and type(value) is not ListValue:
-        check_type(value, ListValue)
-    return value
+    return ctx.lookup_as(key, ListValue)
 
 
 def parse_range(raw: bytes, low: int, high: int, error: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from weir.commands.args import help_reply
 from weir.commands.table import command, container
 from weir.errors import CommandError
 from weir.resp.reply import OK, Status
@@ -124,7 +125,7 @@ FUNCTION_HELP = [
 
 @command("help", 2, "session loading stale", categories=_CATS, container="function")
 def function_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in FUNCTION_HELP]
+    return help_reply(FUNCTION_HELP)
 
 
 container("script", -2)
@@ -169,4 +170,4 @@ SCRIPT_HELP = [
 
 @command("help", 2, "session loading stale", categories=_CATS, container="script")
 def script_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in SCRIPT_HELP]
+    return help_reply(SCRIPT_HELP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from weir.commands.args import parse_int
+from weir.commands.args import help_reply, parse_int
 from weir.commands.table import command, container
 from weir.errors import DB_INDEX, SYNTAX, CommandError
 from weir.resp.reply import OK, Status, Verbatim
@@ -105,7 +105,7 @@ def debug_command(client: Client, argv: list[bytes]) -> Any:
     server = client.server
     sub = argv[1].lower()
     if sub == b"help" and len(argv) == 2:
-        return [Status(line) for line in DEBUG_HELP]
+        return help_reply(DEBUG_HELP)
     if sub == b"sleep" and len(argv) == 3:
         try:
             seconds = float(argv[2])
@@ -186,7 +186,7 @@ SLOWLOG_HELP = [
 
 @command("help", 2, "session loading stale", container="slowlog")
 def slowlog_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in SLOWLOG_HELP]
+    return help_reply(SLOWLOG_HELP)
 
 
 # --- LATENCY: weir does not sample latency events, so every report is empty but well-formed.
@@ -263,4 +263,4 @@ LATENCY_HELP = [
 
 @command("help", 2, "session loading stale", container="latency")
 def latency_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return [Status(line) for line in LATENCY_HELP]
+    return help_reply(LATENCY_HELP)

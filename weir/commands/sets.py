@@ -13,7 +13,6 @@ from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import SetReply
 from weir.state.machine import Ctx
 from weir.state.sets import SetValue
-from weir.state.types import check_type
 
 LONG_MAX = 2**63 - 1
 # Reads (SRANDMEMBER outside a transaction) touch no state, so a local generator is fine.
@@ -21,10 +20,7 @@ _READ_RNG = random.Random()
 
 
 def get_set(ctx: Ctx, key: bytes) -> SetValue | None:
-    value = ctx.lookup(key)
-    if value is not None and type(value) is not SetValue:
-        check_type(value, SetValue)
-    return value
+    return ctx.lookup_as(key, SetValue)
 
 
 def rng_for(ctx: Ctx) -> random.Random:

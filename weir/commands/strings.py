@@ -29,10 +29,7 @@ OVERFLOW = "ERR increment or decrement would overflow"
 
 def get_string(ctx: Ctx, key: bytes) -> bytes | None:
     """The string at key, None if missing; WRONGTYPE for other types."""
-    value = ctx.lookup(key)
-    if value is not None and type(value) is not bytes:
-        check_type(value, bytes)
-    return value
+    return ctx.lookup_as(key, bytes)
 
 
 def check_string_length(size: int) -> None:

@@ -24,7 +24,6 @@ from weir.resp.encoder import format_double
 from weir.resp.reply import NULL_ARRAY, PairsReply
 from weir.state.machine import Ctx
 from weir.state.sets import SetValue
-from weir.state.types import check_type
 from weir.state.zset import ZSet
 
 LONG_MAX = 2**63 - 1
@@ -34,10 +33,7 @@ NOT_LEX_RANGE = "ERR min or max not valid string range item"
 
 
 def get_zset(ctx: Ctx, key: bytes) -> ZSet | None:
-    value = ctx.lookup(key)
-    if value is not None and type(value) is not ZSet:
-        check_type(value, ZSet)
-    return value
+    return ctx.lookup_as(key, ZSet)
 
 
 def _drop_if_empty(ctx: Ctx, key: bytes, value: ZSet) -> None:

@@ -67,10 +67,7 @@ class SingleNodeLog:
             return self.machine.apply_one(batch[0], batch[1], db, argv, handler, more=True)
         if batch is not None:
             self.end_batch()
-        ts = int(time.time() * 1000)
-        if ts < self._last_ts:
-            ts = self._last_ts
-        self._last_ts = ts
+        ts = self.now_ts()
         index = self.last_index + 1
         self.last_index = index
         self._batch = (index, ts, db, [argv])

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgpack
 
-from weir.errors import CommandError
+from weir.errors import CommandError, WrongTypeError
 from weir.resp.reply import ErrorReply
 from weir.state.entry import Command, unpack_command
 from weir.state.keyspace import Database
@@ -84,6 +84,13 @@ class Ctx:
                     db.delete(key)
                     self.modified(key)
                 return None
+        return value
+
+    def lookup_as(self, key: bytes, cls: type) -> Any:
+        """lookup(), and WRONGTYPE unless the value is missing or of `cls`."""
+        value = self.lookup(key)
+        if value is not None and type(value) is not cls:
+            raise WrongTypeError()
         return value
 
     def exists(self, key: bytes) -> bool:
