@@ -3,6 +3,10 @@
 A Redis-compatible server whose every write goes through a Raft log.
 """
 
+from weir import _compiled
+
+_compiled.guard()
+
 __version__ = "0.1.0"
 # What INFO and HELLO report: weir speaks Redis 7.0.
 REDIS_VERSION = "7.0.15"

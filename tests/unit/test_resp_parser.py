@@ -1,4 +1,4 @@
-"""The request readers: PyRequestParser (reference) and RequestReader (hiredis) must agree.
+"""The request readers: PyRequestParser (reference), the C reader and HiredisReader must agree.
 
 Every case is fed whole, byte by byte, and with trailing bytes (the start of a
 next request), as h11's test_io.py does; both readers must give the same argv
@@ -16,17 +16,21 @@ from hypothesis import strategies as st
 from weir.errors import RemoteProtocolError
 from weir.resp.parser import (
     INLINE_BYTES_MAX,
+    HiredisReader,
     ParserLimits,
     PyRequestParser,
-    RequestReader,
+    RequestStream,
+    c_reader,
     split_inline,
 )
 
-Reader = PyRequestParser | RequestReader
+Reader = PyRequestParser | RequestStream
 READERS: dict[str, Callable[[ParserLimits | None], Reader]] = {
     "python": lambda limits: PyRequestParser(limits),
-    "hiredis": lambda limits: RequestReader(limits),
+    "hiredis": lambda limits: HiredisReader(limits),
 }
+if c_reader() is not None:
+    READERS["c"] = c_reader
 
 
 def encode(argv: list[bytes]) -> bytes:

@@ -88,7 +88,7 @@ class Encoder:
             raise TypeError(f"cannot encode reply of type {type(value).__name__}") from None
         handler(value, out)
 
-    def _bulk(self, value: bytes, out: list[bytes]) -> None:
+    def _bulk(self, value: Any, out: list[bytes]) -> None:  # bytes-like
         out.append(b"$%d\r\n" % len(value))
         out.append(bytes(value))
         out.append(b"\r\n")
@@ -133,7 +133,7 @@ class Encoder:
             else:
                 write(item, out)
 
-    def _array(self, value: list[Any], out: list[bytes]) -> None:
+    def _array(self, value: Any, out: list[bytes]) -> None:  # list or tuple
         self._aggregate(b"*", value, out)
 
     def _set(self, value: SetReply, out: list[bytes]) -> None:

@@ -1,16 +1,19 @@
 """Request parsing, sans-IO: bytes in, argv lists out, limits on every size.
 
-Two readers pass the same tests: `PyRequestParser` is the reference (it speaks
-inline commands and gives Redis's exact protocol errors) and `RequestReader`
-runs hiredis on the hot path, handing over to the reference parser the moment
-a connection sends anything hiredis should not judge (inline commands,
-malformed frames).
+Three readers pass the same tests. `PyRequestParser` is the reference (it
+speaks inline commands and gives Redis's exact protocol errors). The C reader
+(weir/resp/_creader.c, built at install) does the same at C speed.
+`HiredisReader` serves when the C reader was not built: hiredis on the hot
+path, handing over to the reference parser the moment a connection sends
+anything hiredis should not judge (inline commands, malformed frames).
+`request_reader` picks the fastest one available.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from weir.errors import RemoteProtocolError
 
@@ -18,6 +21,11 @@ try:
     import hiredis
 except ImportError:  # pragma: no cover - hiredis is a declared dependency
     hiredis = None  # type: ignore[assignment]
+
+try:
+    from weir.resp import _creader
+except ImportError:  # not built, or the build is stale (weir._compiled)
+    _creader = None  # type: ignore[assignment]
 
 INLINE_BYTES_MAX = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
 MULTIBULK_COUNT_MAX = 2**31 - 1
@@ -231,7 +239,35 @@ _BIG_COUNT = re.compile(rb"\*[0-9]{7}")
 _COUNT_SPLIT_BYTES = 16  # a header cut across two reads is looked for in this window
 
 
-class RequestReader:
+class RequestStream(Protocol):
+    """What a connection needs of a reader."""
+
+    @property
+    def error(self) -> RemoteProtocolError | None: ...
+
+    @property
+    def limits(self) -> ParserLimits: ...  # mutable: AUTH lifts the unauthenticated limits
+
+    @property
+    def buffered_bytes(self) -> int: ...
+
+    def feed(self, data: bytes) -> list[list[bytes]]: ...
+
+
+def c_reader(limits: ParserLimits | None = None) -> Any:
+    """The C reader, or None when it was not built."""
+    if _creader is None:
+        return None
+    return _creader.Reader(limits or ParserLimits(), split_inline, _protocol_error, RemoteProtocolError)
+
+
+def request_reader(limits: ParserLimits | None = None) -> RequestStream:
+    """The fastest reader this install has."""
+    reader: RequestStream | None = c_reader(limits)
+    return reader if reader is not None else HiredisReader(limits)
+
+
+class HiredisReader:
     """hiredis on the hot path; hands the connection to PyRequestParser when in doubt.
 
     hiredis does not say how many bytes it has consumed, so the reader keeps

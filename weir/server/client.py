@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from weir.commands.table import BLOCKED, COMMANDS, CommandSpec
 from weir.errors import CommandError, RemoteProtocolError
 from weir.resp.encoder import Encoder, encode_error
-from weir.resp.parser import ParserLimits, RequestReader
+from weir.resp.parser import ParserLimits, RequestStream, request_reader
 from weir.resp.reply import NO_REPLY, QUEUED, ErrorReply, PushReply
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Client(asyncio.Protocol):
         self.encoder = ENCODERS[2]
         self.authenticated = server.settings.requirepass is None
         self.user = "default"
-        self.reader = RequestReader(
+        self.reader: RequestStream = request_reader(
             ParserLimits(
                 server.settings.proto_max_bulk_len,
                 server.settings.client_query_buffer_limit,

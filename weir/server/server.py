@@ -121,7 +121,8 @@ class Server:
         self._pause_timer: asyncio.TimerHandle | None = None
         self.last_save = int(time.time())
         self._client_ids = 0
-        self._server: asyncio.AbstractServer | None = None
+        # Any: uvloop's server is no asyncio.Server (its `sockets` is a list, not a tuple).
+        self._server: Any = None
         self._timers: list[asyncio.TimerHandle] = []
         self._expire_task: asyncio.Task[None] | None = None
         self.port = settings.port

@@ -16,7 +16,8 @@ from weir.log import (
     LogUnavailableError,
     RecordTooLargeError,
 )
-from weir.log.records import RECORD_HEADER_BYTES, RECORD_PAYLOAD_BYTES_MAX
+from weir.log import storage as storage_module
+from weir.log.records import RECORD_HEADER_BYTES
 
 # 48-byte payloads make 73-byte records: about 13 per 1 KiB segment.
 SEGMENT_BYTES = 1024
@@ -196,14 +197,11 @@ def test_decreasing_terms_are_a_caller_bug(tmp_path: Path) -> None:
             log.append(make_records(4, 1, term=4))
 
 
-def test_a_record_over_the_format_limit_is_refused(tmp_path: Path) -> None:
-    class Huge(bytes):
-        def __len__(self) -> int:
-            return RECORD_PAYLOAD_BYTES_MAX + 1
-
+def test_a_record_over_the_format_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage_module, "RECORD_PAYLOAD_BYTES_MAX", 16)
     with open_log(tmp_path) as log:
         with pytest.raises(RecordTooLargeError):
-            log.append([LogRecord(1, 1, 0, Huge(b"x"))])
+            log.append([LogRecord(1, 1, 0, b"x" * 17)])
         assert log.last_index() == 0
 
 
