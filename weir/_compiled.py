@@ -35,6 +35,7 @@ MODULES: tuple[str, ...] = (
     "weir.state.machine",
     "weir.state.keyspace",
     "weir.state.entry",
+    "weir.state.rng",
     # Not weir.state.lists: a deque subclass, which mypyc cannot compile.
     "weir.state.sets",
     "weir.state.zset",

@@ -6,7 +6,6 @@ answers listpack or hashtable exactly when Redis would have converted.
 
 from __future__ import annotations
 
-import random
 from fractions import Fraction
 from itertools import islice
 from typing import Any
@@ -24,6 +23,7 @@ from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import OK, PairsReply
 from weir.state.machine import Ctx
+from weir.state.rng import READ_RANDOM
 from weir.state.types import EncodingLimits, Hash
 
 
@@ -194,7 +194,7 @@ def hincrbyfloat_command(ctx: Ctx, argv: list[bytes]) -> bytes:
 @command("hrandfield", -2, "readonly", 1, 1, 1, "@hash")
 def hrandfield_command(ctx: Ctx, argv: list[bytes]) -> Any:
     """HRANDFIELD key [count [WITHVALUES]]"""
-    rng = ctx.rng() if ctx.applying else random.Random()
+    rng = ctx.rng() if ctx.applying else READ_RANDOM
     if len(argv) == 2:
         value = get_hash(ctx, argv[1])
         if not value:

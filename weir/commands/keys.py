@@ -21,7 +21,6 @@ cursor scheme serves HSCAN (and any other collection) through `scan_page`.
 
 from __future__ import annotations
 
-import random
 import re
 import zlib
 from bisect import bisect_left
@@ -37,6 +36,7 @@ from weir.errors import DB_INDEX, NO_SUCH_KEY, SYNTAX, CommandError
 from weir.glob import compile_glob
 from weir.resp.reply import OK, Status
 from weir.state.machine import Ctx
+from weir.state.rng import READ_RANDOM
 from weir.state.types import type_of
 
 _HASH_END = 1 << 32
@@ -261,7 +261,7 @@ def randomkey_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
     data, expires = ctx.db.data, ctx.db.expires
     if not data:
         return None
-    rng = ctx.rng() if ctx.applying else random.Random()
+    rng = ctx.rng() if ctx.applying else READ_RANDOM
     # Bounded: once every key may be expired, fall back to a full pass.
     for _ in range(100):
         index = rng.randrange(len(data))

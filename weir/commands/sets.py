@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from weir.commands.args import parse_int
@@ -12,19 +11,18 @@ from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import SetReply
 from weir.state.machine import Ctx
+from weir.state.rng import READ_RANDOM, EntryRandom
 from weir.state.sets import SetValue
 
 LONG_MAX = 2**63 - 1
-# Reads (SRANDMEMBER outside a transaction) touch no state, so a local generator is fine.
-_READ_RNG = random.Random()
 
 
 def get_set(ctx: Ctx, key: bytes) -> SetValue | None:
     return ctx.lookup_as(key, SetValue)
 
 
-def rng_for(ctx: Ctx) -> random.Random:
-    return ctx.rng() if ctx.applying else _READ_RNG
+def rng_for(ctx: Ctx) -> EntryRandom:
+    return ctx.rng() if ctx.applying else READ_RANDOM
 
 
 def _drop_if_empty(ctx: Ctx, key: bytes, value: SetValue) -> None:

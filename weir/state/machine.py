@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from weir.errors import CommandError, WrongTypeError
 from weir.resp.reply import ErrorReply
 from weir.state.entry import Command, unpack_command
 from weir.state.keyspace import Database
+from weir.state.rng import EntryRandom
 from weir.state.types import BY_CLASS, EncodingLimits
 
 log = logging.getLogger("weir.state")
@@ -55,16 +55,16 @@ class Ctx:
         self.index = 0
         self.applying = False
         self.in_multi = False
-        self._rng: random.Random | None = None
+        self._rng: EntryRandom | None = None
 
     def select(self, dbi: int) -> None:
         self.dbi = dbi
         self.db = self.machine.dbs[dbi]
 
-    def rng(self) -> random.Random:
+    def rng(self) -> EntryRandom:
         """A generator seeded with the entry's index: every node draws the same numbers."""
         if self._rng is None:
-            self._rng = random.Random(self.index)
+            self._rng = EntryRandom(self.index)
         return self._rng
 
     @property

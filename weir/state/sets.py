@@ -8,10 +8,10 @@ member to its position. Removal moves the last member into the hole.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from weir.state.rng import EntryRandom
 from weir.state.types import EncodingLimits, ValueType, register
 
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
@@ -68,7 +68,7 @@ class SetValue:
             self.positions[last] = position
         return True
 
-    def pick(self, rng: random.Random) -> bytes:
+    def pick(self, rng: EntryRandom) -> bytes:
         return self.items[rng.randrange(len(self.items))]
 
     def settle(self, limits: EncodingLimits) -> None:
