@@ -36,6 +36,7 @@ MODULES: tuple[str, ...] = (
     "weir.state.keyspace",
     "weir.state.entry",
     "weir.state.rng",
+    "weir.state.sortedlist",
     # Not weir.state.lists: a deque subclass, which mypyc cannot compile.
     "weir.state.sets",
     "weir.state.zset",

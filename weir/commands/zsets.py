@@ -159,7 +159,8 @@ def _pairs(value: ZSet, begin: int, end: int, reverse: bool, offset: int, limit:
     return list(value.order.islice(stop - count, stop, reverse=True))
 
 
-def _reply(pairs: list[tuple[float, bytes]], withscores: bool) -> Any:
+def _reply(pairs: list[Any], withscores: bool) -> Any:
+    # Any, not tuple[float, bytes]: compiled code would unbox and rebox every pair.
     if withscores:
         return PairsReply([member, score] for score, member in pairs)
     return [member for _, member in pairs]

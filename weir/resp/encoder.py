@@ -72,9 +72,9 @@ class Encoder:
         if kind is bytes:
             return b"$%d\r\n%b\r\n" % (len(value), value)
         if kind is Status:
-            return b"+" + value.text.encode() + b"\r\n"
-        if kind is int and -1 <= value <= 1023:
-            return _SMALL_INTS[value + 1]
+            return value.line
+        if kind is int:
+            return _SMALL_INTS[value + 1] if -1 <= value <= 1023 else b":%d\r\n" % value
         if value is None:
             return _NULL3 if self.proto == 3 else _NULL2
         out: list[bytes] = []
@@ -158,7 +158,7 @@ class Encoder:
             self._write(item, out)
 
     def _status(self, value: Status, out: list[bytes]) -> None:
-        out.append(b"+" + value.text.encode() + b"\r\n")
+        out.append(value.line)
 
     def _error(self, value: ErrorReply, out: list[bytes]) -> None:
         out.append(_error_line(value.message))

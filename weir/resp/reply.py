@@ -15,10 +15,12 @@ from typing import Any
 class Status:
     """A simple string reply, such as +OK."""
 
-    __slots__ = ("text",)
+    __slots__ = ("line", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # Encoded once: the same in RESP2 and RESP3, and +OK is the most common reply.
+        self.line = b"+" + text.replace("\r", " ").replace("\n", " ").encode() + b"\r\n"
 
     def __repr__(self) -> str:
         return f"Status({self.text!r})"

@@ -1,6 +1,6 @@
-"""The sorted set type: a SortedList of (score, member) plus a dict member -> score.
+"""The sorted set type: sorted (score, member) pairs plus a dict member -> score.
 
-Rank and range operations are O(log n) through the SortedList; lookups of a
+Rank and range operations are O(log n) through SortedItems (weir/state/sortedlist.py); lookups of a
 member's score are O(1) through the dict. Order is total and the same on every
 node (ties on score are broken by member bytes, as in Redis's skiplist).
 """
@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sortedcontainers import SortedList
-
+from weir.state.sortedlist import SortedItems
 from weir.state.types import EncodingLimits, ValueType, register
 
 
@@ -22,7 +21,7 @@ class ZSet:
 
     def __init__(self, pairs: Iterable[tuple[bytes, float]] = (), big: bool = False) -> None:
         self.scores: dict[bytes, float] = {}
-        self.order: SortedList = SortedList()
+        self.order = SortedItems()
         self.big = big
         for member, score in pairs:
             self.add(member, score)
@@ -56,7 +55,7 @@ class ZSet:
         score = self.scores.get(member)
         if score is None:
             return None
-        return int(self.order.index((score, member)))
+        return self.order.index((score, member))
 
     def make_room(self, member: bytes, limits: EncodingLimits) -> None:
         """Call before adding `member`: convert to a skiplist first if it would not fit."""

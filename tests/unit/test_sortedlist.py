@@ -1,0 +1,79 @@
+"""SortedItems against sortedcontainers.SortedList: same answers for every operation.
+
+LOAD is made tiny so that a few dozen items split and merge sublists and
+exercise the Fenwick index rebuilds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sortedcontainers import SortedList
+
+from weir.state import sortedlist
+from weir.state.sortedlist import SortedItems
+
+items = st.tuples(st.integers(-20, 20).map(float), st.binary(max_size=2))
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), items),
+        st.tuples(st.just("remove"), items),
+        st.tuples(st.just("index"), items),
+        st.tuples(st.just("bisect_left"), items),
+        st.tuples(st.just("getitem"), st.integers(-60, 60)),
+        st.tuples(st.just("islice"), st.tuples(st.integers(-70, 70) | st.none(), st.integers(-70, 70) | st.none(), st.booleans())),
+    ),
+    max_size=200,
+)
+
+
+def outcome(call: Callable[[object], object], arg: object) -> object:
+    try:
+        return call(arg)
+    except (ValueError, IndexError) as exc:
+        return type(exc)
+
+
+@pytest.fixture(autouse=True)
+def tiny_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sortedlist, "LOAD", 4)
+
+
+@settings(max_examples=300)
+@given(ops)
+def test_sorted_items_behave_like_sortedcontainers(script: list[tuple[str, object]]) -> None:
+    ours, theirs = SortedItems(), SortedList()
+    for name, arg in script:
+        if name == "add":
+            ours.add(arg)
+            theirs.add(arg)
+        elif name == "remove":
+            assert outcome(ours.remove, arg) == outcome(theirs.remove, arg)
+        elif name == "index":
+            assert outcome(ours.index, arg) == outcome(theirs.index, arg)
+        elif name == "bisect_left":
+            assert ours.bisect_left(arg) == theirs.bisect_left(arg)
+        elif name == "getitem":
+            assert outcome(ours.__getitem__, arg) == outcome(theirs.__getitem__, arg)
+        else:
+            start, stop, reverse = arg  # type: ignore[misc]
+            assert ours.islice(start, stop, reverse) == list(theirs.islice(start, stop, reverse))
+        assert len(ours) == len(theirs)
+    assert list(ours) == list(theirs)
+
+
+def test_many_items_split_and_merge_sublists() -> None:
+    ours = SortedItems()
+    for i in range(200):
+        ours.add((float(i % 17), b"%d" % i))
+    assert len(ours._lists) > 10
+    expected = sorted((float(i % 17), b"%d" % i) for i in range(200))
+    assert list(ours) == expected
+    assert [ours.index(item) for item in expected] == list(range(200))
+    for item in expected[::2]:
+        ours.remove(item)
+    assert list(ours) == expected[1::2]
+    assert [ours[i] for i in range(100)] == expected[1::2]
