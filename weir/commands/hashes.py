@@ -109,10 +109,8 @@ def hdel_command(ctx: Ctx, argv: list[bytes]) -> int:
     if value is None:
         return 0
     removed = sum(1 for field in argv[2:] if value.pop(field, None) is not None)
-    if not value:
-        ctx.delete(argv[1])
-    elif removed:
-        ctx.modified(argv[1])
+    if removed:
+        ctx.shrunk(argv[1], value)
     return removed
 
 

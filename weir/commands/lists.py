@@ -46,20 +46,14 @@ def _where(raw: bytes) -> bool:
 
 def _pop(ctx: Ctx, key: bytes, value: ListValue, left: bool) -> bytes:
     item = value.popleft() if left else value.pop()
-    if value:
-        ctx.modified(key)
-    else:
-        ctx.delete(key)
+    ctx.shrunk(key, value)
     return item
 
 
 def _pop_many(ctx: Ctx, key: bytes, value: ListValue, left: bool, count: int) -> list[bytes]:
     pop = value.popleft if left else value.pop
     items = [pop() for _ in range(min(count, len(value)))]
-    if value:
-        ctx.modified(key)
-    else:
-        ctx.delete(key)
+    ctx.shrunk(key, value)
     return items
 
 
@@ -286,10 +280,7 @@ def lrem_command(ctx: Ctx, argv: list[bytes]) -> int:
         kept.reverse()
     value.clear()
     value.extend(kept)
-    if value:
-        ctx.modified(argv[1])
-    else:
-        ctx.delete(argv[1])
+    ctx.shrunk(argv[1], value)
     return removed
 
 
@@ -328,10 +319,7 @@ def _move(ctx: Ctx, source: bytes, target: bytes, from_left: bool, to_left: bool
         (value.appendleft if to_left else value.append)(item)
         ctx.modified(source)
         return item
-    if value:
-        ctx.modified(source)
-    else:
-        ctx.delete(source)
+    ctx.shrunk(source, value)
     _push(ctx, target, destination, [item], to_left)
     return item
 

@@ -25,13 +25,6 @@ def rng_for(ctx: Ctx) -> EntryRandom:
     return ctx.rng() if ctx.applying else READ_RANDOM
 
 
-def _drop_if_empty(ctx: Ctx, key: bytes, value: SetValue) -> None:
-    if value:
-        ctx.modified(key)
-    else:
-        ctx.delete(key)
-
-
 @command("sadd", -3, "write denyoom fast", 1, 1, 1, "@write @set @fast")
 def sadd_command(ctx: Ctx, argv: list[bytes]) -> int:
     key = argv[1]
@@ -55,7 +48,7 @@ def srem_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     removed = sum(1 for member in argv[2:] if value.remove(member))
     if removed:
-        _drop_if_empty(ctx, argv[1], value)
+        ctx.shrunk(argv[1], value)
     return removed
 
 
@@ -97,7 +90,7 @@ def spop_command(ctx: Ctx, argv: list[bytes]) -> Any:
             return None
         member = value.pick(ctx.rng())
         value.remove(member)
-        _drop_if_empty(ctx, key, value)
+        ctx.shrunk(key, value)
         return member
     count = parse_range(argv[2], 0, LONG_MAX, MUST_BE_POSITIVE)
     value = get_set(ctx, key)
@@ -150,7 +143,7 @@ def smove_command(ctx: Ctx, argv: list[bytes]) -> int:
         return int(member in value)
     if not value.remove(member):
         return 0
-    _drop_if_empty(ctx, source, value)
+    ctx.shrunk(source, value)
     if destination is None:
         destination = SetValue([member])
         ctx.put(target, destination)

@@ -36,13 +36,6 @@ def get_zset(ctx: Ctx, key: bytes) -> ZSet | None:
     return ctx.lookup_as(key, ZSet)
 
 
-def _drop_if_empty(ctx: Ctx, key: bytes, value: ZSet) -> None:
-    if value:
-        ctx.modified(key)
-    else:
-        ctx.delete(key)
-
-
 # --- ranges --------------------------------------------------------------------------
 
 
@@ -371,7 +364,7 @@ def zrem_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     removed = sum(1 for member in argv[2:] if value.remove(member))
     if removed:
-        _drop_if_empty(ctx, argv[1], value)
+        ctx.shrunk(argv[1], value)
     return removed
 
 
@@ -442,7 +435,7 @@ def _remove_span(ctx: Ctx, key: bytes, span: Callable[[ZSet], tuple[int, int]]) 
         return 0
     for _, member in list(value.order.islice(begin, end)):
         value.remove(member)
-    _drop_if_empty(ctx, key, value)
+    ctx.shrunk(key, value)
     return end - begin
 
 
@@ -477,7 +470,7 @@ def _pop(ctx: Ctx, key: bytes, value: ZSet, low: bool, count: int) -> list[list[
     taken = list(order.islice(0, count) if low else order.islice(max(len(order) - count, 0), len(order), reverse=True))
     for _, member in taken:
         value.remove(member)
-    _drop_if_empty(ctx, key, value)
+    ctx.shrunk(key, value)
     return [[member, score] for score, member in taken]
 
 

@@ -115,6 +115,14 @@ class Ctx:
         self.modified(key)
         return True
 
+    def shrunk(self, key: bytes, value: Any) -> None:
+        """`value`, the collection at `key`, lost elements: note the change, or delete the
+        key once it is empty (Redis never keeps an empty collection)."""
+        if value:
+            self.modified(key)
+        else:
+            self.delete(key)
+
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         assert self.applying, "state is written only by apply"
         self.db.expires[key] = deadline_ms
