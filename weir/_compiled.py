@@ -78,16 +78,9 @@ def source_hash(path: Path) -> str:
     return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
 
 
-def is_compiled(module: str) -> bool:
-    """True if the module in sys.modules is the mypyc-built extension."""
-    loaded: ModuleType | None = sys.modules.get(module)
-    origin = getattr(getattr(loaded, "__spec__", None), "origin", None) or ""
-    return origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
-
-
 def _has_extension(module: str) -> bool:
-    base = PACKAGE_DIR.joinpath(*module.split(".")[1:])
-    return any(base.with_suffix(suffix).exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+    source = source_path(module)
+    return any(source.with_suffix(suffix).exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES)
 
 
 def _stale_modules() -> list[str]:

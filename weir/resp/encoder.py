@@ -16,6 +16,7 @@ from weir.resp.reply import (
     SetReply,
     Status,
     Verbatim,
+    reply_line,
 )
 
 _NULL2 = b"$-1\r\n"
@@ -31,9 +32,7 @@ def format_double(value: float) -> bytes:
 
 
 def _error_line(message: str) -> bytes:
-    # A reply line must not break the framing, whatever the message holds.
-    text = message.replace("\r", " ").replace("\n", " ")
-    return b"-" + text.encode("utf-8", "replace") + b"\r\n"
+    return reply_line(b"-", message)
 
 
 class Encoder:

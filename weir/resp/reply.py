@@ -12,6 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def reply_line(prefix: bytes, text: str) -> bytes:
+    """A status or error line; CR and LF become spaces so no text can break the framing."""
+    return prefix + text.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace") + b"\r\n"
+
+
 class Status:
     """A simple string reply, such as +OK."""
 
@@ -20,7 +25,7 @@ class Status:
     def __init__(self, text: str) -> None:
         self.text = text
         # Encoded once: the same in RESP2 and RESP3, and +OK is the most common reply.
-        self.line = b"+" + text.replace("\r", " ").replace("\n", " ").encode() + b"\r\n"
+        self.line = reply_line(b"+", text)
 
     def __repr__(self) -> str:
         return f"Status({self.text!r})"

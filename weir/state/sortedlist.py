@@ -109,14 +109,8 @@ class SortedItems:
             maxes[pos] = item
         else:
             insort(lists[pos], item)
-        sub = lists[pos]
-        if len(sub) > 2 * LOAD:
-            half = sub[LOAD:]
-            del sub[LOAD:]
-            maxes[pos] = sub[-1]
-            lists.insert(pos + 1, half)
-            maxes.insert(pos + 1, half[-1])
-            self._tree = []
+        if len(lists[pos]) > 2 * LOAD:
+            self._split(pos)
         else:
             self._update(pos, 1)
 
@@ -144,6 +138,16 @@ class SortedItems:
         else:
             self._update(pos, -1)
 
+    def _split(self, pos: int) -> None:
+        """Cut sublist `pos`, grown past 2 * LOAD, in two."""
+        sub = self._lists[pos]
+        half = sub[LOAD:]
+        del sub[LOAD:]
+        self._maxes[pos] = sub[-1]
+        self._lists.insert(pos + 1, half)
+        self._maxes.insert(pos + 1, half[-1])
+        self._tree = []
+
     def _merge(self, pos: int) -> None:
         """Join a small sublist with a neighbour, splitting again if that is too big."""
         lists, maxes = self._lists, self._maxes
@@ -151,14 +155,11 @@ class SortedItems:
         joined = lists[left] + lists[left + 1]
         del lists[left + 1]
         del maxes[left + 1]
-        if len(joined) > 2 * LOAD:
-            half = joined[LOAD:]
-            del joined[LOAD:]
-            lists.insert(left + 1, half)
-            maxes.insert(left + 1, half[-1])
         lists[left] = joined
         maxes[left] = joined[-1]
         self._tree = []
+        if len(joined) > 2 * LOAD:
+            self._split(left)
 
     # --- queries -------------------------------------------------------------------
 
