@@ -54,7 +54,11 @@ MODULES: tuple[str, ...] = (
 )
 # Written in C outright (no .py twin): in source mode they are not importable and their
 # callers take their pure-Python path.
-NATIVE_MODULES: dict[str, str] = {"weir.resp._creader": "resp/_creader.c"}
+NATIVE_MODULES: dict[str, str] = {
+    "weir.resp._creader": "resp/_creader.c",
+    "weir.resp._cwriter": "resp/_cwriter.c",
+    "weir.state._cscores": "state/_cscores.c",
+}
 # Written by setup.py next to this file: the source hash each extension was built from.
 HASHES_FILE = "_compiled_hashes.txt"
 PACKAGE_DIR = Path(__file__).resolve().parent

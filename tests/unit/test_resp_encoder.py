@@ -23,6 +23,11 @@ from weir.resp.reply import (
     Verbatim,
 )
 
+try:
+    from weir.resp import _cwriter
+except ImportError:  # not built, or source mode
+    _cwriter = None  # type: ignore[assignment]
+
 # (id, value, RESP2 bytes, RESP3 bytes)
 CASES: list[tuple[str, Any, bytes, bytes]] = [
     ("bulk", b"abc", b"$3\r\nabc\r\n", b"$3\r\nabc\r\n"),
@@ -69,6 +74,11 @@ CASES: list[tuple[str, Any, bytes, bytes]] = [
      b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n", b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"),
     ("verbatim", Verbatim(b"hello"), b"$5\r\nhello\r\n", b"=9\r\ntxt:hello\r\n"),
     ("verbatim-markdown", Verbatim(b"# x", b"mkd"), b"$3\r\n# x\r\n", b"=7\r\nmkd:# x\r\n"),
+    ("array-bulk-and-null", [b"a", None, b""], b"*3\r\n$1\r\na\r\n$-1\r\n$0\r\n\r\n",
+     b"*3\r\n$1\r\na\r\n_\r\n$0\r\n\r\n"),
+    ("array-long-bulk", [b"x" * 1500], b"*1\r\n$1500\r\n" + b"x" * 1500 + b"\r\n",
+     b"*1\r\n$1500\r\n" + b"x" * 1500 + b"\r\n"),
+    ("array-bulk-then-int", [b"a", 2], b"*2\r\n$1\r\na\r\n:2\r\n", b"*2\r\n$1\r\na\r\n:2\r\n"),
     ("bool-in-array", [True, False], b"*2\r\n:1\r\n:0\r\n", b"*2\r\n#t\r\n#f\r\n"),
     ("null-in-map", {b"k": None}, b"*2\r\n$1\r\nk\r\n$-1\r\n", b"%1\r\n$1\r\nk\r\n_\r\n"),
 ]
@@ -156,3 +166,30 @@ def test_hiredis_decodes_nested_replies(value: Any) -> None:
     reader.feed(Encoder(3).encode(value))
     assert reader.gets() is not need_more
     assert reader.gets() is need_more
+
+
+def _bulk_array_reference(head: bytes, items: list[bytes | None], null: bytes) -> bytes:
+    body = b"".join(null if item is None else b"$%d\r\n%b\r\n" % (len(item), item) for item in items)
+    return b"%b%d\r\n%b" % (head, len(items), body)
+
+
+@pytest.mark.skipif(_cwriter is None, reason="the C reply writer is not built")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.binary(max_size=1100), max_size=30), st.sampled_from([b"*", b"~", b">"]),
+       st.sampled_from([b"$-1\r\n", b"_\r\n"]), st.booleans())
+def test_c_bulk_array_matches_the_reference(items: list[bytes | None], head: bytes, null: bytes,
+                                            as_tuple: bool) -> None:
+    assert _cwriter is not None
+    value = tuple(items) if as_tuple else items
+    assert _cwriter.bulk_array(head, value, null) == _bulk_array_reference(head, items, null)
+
+
+@pytest.mark.skipif(_cwriter is None, reason="the C reply writer is not built")
+def test_c_bulk_array_declines_other_elements_and_refuses_bad_arguments() -> None:
+    assert _cwriter is not None
+    for items in ([b"a", 1], [bytearray(b"a")], [[b"a"]], {b"a": b"b"}, SetReply([b"a"])):
+        assert _cwriter.bulk_array(b"*", items, b"$-1\r\n") is None
+    with pytest.raises(TypeError):
+        _cwriter.bulk_array(b"**", [], b"$-1\r\n")
+    with pytest.raises(TypeError):
+        _cwriter.bulk_array(b"*", [])  # type: ignore[call-arg]

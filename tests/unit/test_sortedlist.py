@@ -6,6 +6,9 @@ exercise the Fenwick index rebuilds.
 
 from __future__ import annotations
 
+import bisect
+import math
+from array import array
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +19,9 @@ from sortedcontainers import SortedList
 from weir.state import sortedlist
 from weir.state.sortedlist import SortedItems
 
-items = st.tuples(st.integers(-20, 20).map(float), st.binary(max_size=2))
+# Few distinct scores, so many ties are settled by member; -0.0 equals 0.0 as in Redis.
+scores = st.integers(-20, 20).map(float) | st.sampled_from([-0.0, math.inf, -math.inf])
+items = st.tuples(scores, st.binary(max_size=2))
 ops = st.lists(
     st.one_of(
         st.tuples(st.just("add"), items),
@@ -77,3 +82,27 @@ def test_many_items_split_and_merge_sublists() -> None:
         ours.remove(item)
     assert list(ours) == expected[1::2]
     assert [ours[i] for i in range(100)] == expected[1::2]
+
+
+try:
+    from weir.state import _cscores
+except ImportError:  # not built, or source mode
+    _cscores = None  # type: ignore[assignment]
+
+
+@pytest.mark.skipif(_cscores is None, reason="the C score search is not built")
+@given(st.lists(scores, max_size=40).map(sorted), scores, st.integers(-2, 45))
+def test_c_score_search_matches_bisect(values: list[float], x: float, low: int) -> None:
+    assert _cscores is not None
+    table = array("d", values)
+    assert _cscores.bisect_left(table, x, low) == bisect.bisect_left(values, x, max(low, 0))
+    assert _cscores.bisect_right(table, x, low) == bisect.bisect_right(values, x, max(low, 0))
+
+
+@pytest.mark.skipif(_cscores is None, reason="the C score search is not built")
+def test_c_score_search_refuses_other_arrays() -> None:
+    assert _cscores is not None
+    with pytest.raises(TypeError):
+        _cscores.bisect_left(array("i", [1]), 1.0, 0)
+    with pytest.raises(TypeError):
+        _cscores.bisect_left(array("d"), "x", 0)  # type: ignore[arg-type]

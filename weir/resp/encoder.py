@@ -19,9 +19,16 @@ from weir.resp.reply import (
     reply_line,
 )
 
+try:
+    from weir.resp._cwriter import bulk_array as _c_bulk_array
+except ImportError:  # not built, or the build is stale (weir._compiled): the Python loop below
+    _c_bulk_array = None  # type: ignore[assignment]
+
 _NULL2 = b"$-1\r\n"
 _NULL3 = b"_\r\n"
+_CRLF = b"\r\n"
 _SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 1025)]
+_BULK_HEADS = [b"$%d\r\n" % n for n in range(1024)]
 
 
 def format_double(value: float) -> bytes:
@@ -124,11 +131,20 @@ class Encoder:
         out.append(_NULL3 if self.proto == 3 else b"*-1\r\n")
 
     def _aggregate(self, prefix: bytes, items: Any, out: list[bytes]) -> None:
+        if _c_bulk_array is not None:
+            whole = _c_bulk_array(prefix, items, _NULL3 if self.proto == 3 else _NULL2)
+            if whole is not None:
+                out.append(whole)
+                return
         out.append(b"%b%d\r\n" % (prefix, len(items)))
         write = self._write
+        heads = _BULK_HEADS
         for item in items:
             if type(item) is bytes:
-                out.append(b"$%d\r\n%b\r\n" % (len(item), item))
+                size = len(item)
+                out.append(heads[size] if size < 1024 else b"$%d\r\n" % size)
+                out.append(item)
+                out.append(_CRLF)
             else:
                 write(item, out)
 

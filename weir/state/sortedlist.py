@@ -1,32 +1,56 @@
-"""A sorted list for sorted sets: sortedcontainers' layout, with ranks in O(log n).
+"""A sorted list of (score, member) pairs: sortedcontainers' layout, with ranks in O(log n).
 
 Items live in sublists of at most 2 * LOAD, with the last item of each in
 `_maxes`, so an insert or a search is a bisect over `_maxes` and one within a
-sublist (both in C). sortedcontainers rebuilds its positional index after
-every change, so a ZRANK after a ZADD on a million members costs a walk of
-the whole index; here a Fenwick tree over the sublist lengths is updated in
-O(log n) by every insert and removal, and rebuilt only when sublists split or
-merge (once per LOAD inserts or so). The module is compiled (weir/_compiled.py)
-and tested against sortedcontainers (tests/unit/test_sortedlist.py).
+sublist. sortedcontainers rebuilds its positional index after every change,
+so a ZRANK after a ZADD on a million members costs a walk of the whole index;
+here a Fenwick tree over the sublist lengths is updated in O(log n) by every
+insert and removal, and rebuilt only when sublists split or merge (once per
+LOAD inserts or so).
 
-Items are compared as Python objects: (score, member) tuples here.
+Each sublist's scores are also kept in an array('d') (and the maxes' scores in
+another): a search bisects those contiguous doubles, and compares tuples only
+among items whose score ties. Comparing tuples reads a tuple and a float
+object per step, scattered in memory; that was most of a ZRANK on a million
+members. The module is compiled (weir/_compiled.py) and tested against
+sortedcontainers (tests/unit/test_sortedlist.py).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
+
+try:
+    from weir.state._cscores import bisect_left as score_left
+    from weir.state._cscores import bisect_right as score_right
+except ImportError:  # not built, or the build is stale (weir._compiled): same answers, slower
+    score_left, score_right = bisect_left, bisect_right  # type: ignore[assignment]
 
 LOAD = 1000
 
 
+def _bisect(scores: Any, items: list[Any], item: Any, right: bool) -> int:
+    """bisect_left (or _right) of `item` in `items`, whose scores are `scores`."""
+    score: float = item[0]
+    low = score_left(scores, score, 0)
+    high = score_right(scores, score, low)
+    if high == low:
+        return low
+    return bisect_right(items, item, low, high) if right else bisect_left(items, item, low, high)
+
+
 class SortedItems:
-    __slots__ = ("_len", "_lists", "_maxes", "_tree")
+    __slots__ = ("_len", "_lists", "_max_scores", "_maxes", "_scores", "_tree")
 
     def __init__(self) -> None:
+        # Items are Any, not tuple[float, bytes]: compiled code would unbox and rebox every score.
         self._lists: list[list[Any]] = []
+        self._scores: list[Any] = []  # array('d') per sublist
         self._maxes: list[Any] = []
+        self._max_scores: Any = array("d")
         self._len = 0
         # Fenwick tree over the sublist lengths; empty when it must be rebuilt.
         self._tree: list[int] = []
@@ -96,19 +120,27 @@ class SortedItems:
 
     def add(self, item: Any) -> None:
         lists, maxes = self._lists, self._maxes
+        score: float = item[0]
         self._len += 1
         if not maxes:
             lists.append([item])
+            self._scores.append(array("d", [score]))
             maxes.append(item)
+            self._max_scores.append(score)
             self._tree = []
             return
-        pos = bisect_right(maxes, item)
+        pos = _bisect(self._max_scores, maxes, item, True)
         if pos == len(maxes):
             pos -= 1
             lists[pos].append(item)
+            self._scores[pos].append(score)
             maxes[pos] = item
+            self._max_scores[pos] = score
         else:
-            insort(lists[pos], item)
+            scores = self._scores[pos]
+            offset = _bisect(scores, lists[pos], item, True)
+            lists[pos].insert(offset, item)
+            scores.insert(offset, score)
         if len(lists[pos]) > 2 * LOAD:
             self._split(pos)
         else:
@@ -116,70 +148,86 @@ class SortedItems:
 
     def remove(self, item: Any) -> None:
         """Remove one item equal to `item`; ValueError if there is none."""
-        maxes = self._maxes
-        pos = bisect_left(maxes, item)
-        if pos == len(maxes):
+        pos, offset = self._find(item)
+        if offset < 0:
             raise ValueError(f"{item!r} not in list")
         sub = self._lists[pos]
-        offset = bisect_left(sub, item)
-        if sub[offset] != item:
-            raise ValueError(f"{item!r} not in list")
         del sub[offset]
+        del self._scores[pos][offset]
         self._len -= 1
         if not sub:
             del self._lists[pos]
-            del maxes[pos]
+            del self._scores[pos]
+            del self._maxes[pos]
+            del self._max_scores[pos]
             self._tree = []
             return
         if offset == len(sub):
-            maxes[pos] = sub[-1]
+            self._set_max(pos)
         if len(sub) < LOAD // 4 and len(self._lists) > 1:
             self._merge(pos)
         else:
             self._update(pos, -1)
 
+    def _set_max(self, pos: int) -> None:
+        top = self._lists[pos][-1]
+        self._maxes[pos] = top
+        self._max_scores[pos] = top[0]
+
     def _split(self, pos: int) -> None:
         """Cut sublist `pos`, grown past 2 * LOAD, in two."""
-        sub = self._lists[pos]
-        half = sub[LOAD:]
+        sub, scores = self._lists[pos], self._scores[pos]
+        half, half_scores = sub[LOAD:], scores[LOAD:]
         del sub[LOAD:]
-        self._maxes[pos] = sub[-1]
+        del scores[LOAD:]
         self._lists.insert(pos + 1, half)
+        self._scores.insert(pos + 1, half_scores)
         self._maxes.insert(pos + 1, half[-1])
+        self._max_scores.insert(pos + 1, half[-1][0])
+        self._set_max(pos)
         self._tree = []
 
     def _merge(self, pos: int) -> None:
         """Join a small sublist with a neighbour, splitting again if that is too big."""
-        lists, maxes = self._lists, self._maxes
+        lists, scores = self._lists, self._scores
         left = pos - 1 if pos > 0 else pos
         joined = lists[left] + lists[left + 1]
-        del lists[left + 1]
-        del maxes[left + 1]
         lists[left] = joined
-        maxes[left] = joined[-1]
+        scores[left] = scores[left] + scores[left + 1]
+        del lists[left + 1]
+        del scores[left + 1]
+        del self._maxes[left + 1]
+        del self._max_scores[left + 1]
+        self._set_max(left)
         self._tree = []
         if len(joined) > 2 * LOAD:
             self._split(left)
 
     # --- queries -------------------------------------------------------------------
 
+    def _find(self, item: Any) -> tuple[int, int]:
+        """(sublist, offset) of an item equal to `item`, or offset -1 if there is none."""
+        maxes = self._maxes
+        pos = _bisect(self._max_scores, maxes, item, False)
+        if pos == len(maxes):
+            return pos, -1
+        sub = self._lists[pos]
+        offset = _bisect(self._scores[pos], sub, item, False)
+        return (pos, offset) if sub[offset] == item else (pos, -1)
+
     def bisect_left(self, item: Any) -> int:
         maxes = self._maxes
-        pos = bisect_left(maxes, item)
+        pos = _bisect(self._max_scores, maxes, item, False)
         if pos == len(maxes):
             return self._len
-        return self._before(pos) + bisect_left(self._lists[pos], item)
+        return self._before(pos) + _bisect(self._scores[pos], self._lists[pos], item, False)
 
     def index(self, item: Any) -> int:
         """The position of an item equal to `item`; ValueError if there is none."""
-        maxes = self._maxes
-        pos = bisect_left(maxes, item)
-        if pos < len(maxes):
-            sub = self._lists[pos]
-            offset = bisect_left(sub, item)
-            if sub[offset] == item:
-                return self._before(pos) + offset
-        raise ValueError(f"{item!r} not in list")
+        pos, offset = self._find(item)
+        if offset < 0:
+            raise ValueError(f"{item!r} not in list")
+        return self._before(pos) + offset
 
     def __getitem__(self, index: int) -> Any:
         if index < 0:
