@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import msgpack
 
+try:
+    from weir.state._centry import pack_command as _c_pack_command
+except ImportError:  # not built, or the build is stale (weir._compiled): msgpack packs it
+    _c_pack_command = None  # type: ignore[assignment]
+
 PAYLOAD_VERSION = 1
 
 # One packer for every entry: msgpack.packb would build a new one per call.
@@ -40,6 +45,10 @@ class Command:
 
 
 def pack_command(ts: int, db: int, argvs: list[list[bytes]], multi: bool = False) -> bytes:
+    if _c_pack_command is not None:
+        data = _c_pack_command(PAYLOAD_VERSION, ts, db, argvs, multi)
+        if data is not None:
+            return data
     return _pack((PAYLOAD_VERSION, ts, db, argvs, multi))
 
 
