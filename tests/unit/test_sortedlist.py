@@ -90,19 +90,38 @@ except ImportError:  # not built, or source mode
     _cscores = None  # type: ignore[assignment]
 
 
-@pytest.mark.skipif(_cscores is None, reason="the C score search is not built")
-@given(st.lists(scores, max_size=40).map(sorted), scores, st.integers(-2, 45))
-def test_c_score_search_matches_bisect(values: list[float], x: float, low: int) -> None:
+@pytest.mark.skipif(_cscores is None, reason="the C pair search is not built")
+@given(st.lists(items, max_size=40).map(sorted), items, st.booleans())
+def test_c_pair_search_matches_bisect(pairs: list[tuple[float, bytes]], item: tuple[float, bytes],
+                                      right: bool) -> None:
     assert _cscores is not None
-    table = array("d", values)
-    assert _cscores.bisect_left(table, x, low) == bisect.bisect_left(values, x, max(low, 0))
-    assert _cscores.bisect_right(table, x, low) == bisect.bisect_right(values, x, max(low, 0))
+    table = array("d", [score for score, _ in pairs])
+    expected = (bisect.bisect_right if right else bisect.bisect_left)(pairs, item)
+    assert _cscores.bisect_pairs(table, pairs, item, right) == expected
 
 
-@pytest.mark.skipif(_cscores is None, reason="the C score search is not built")
-def test_c_score_search_refuses_other_arrays() -> None:
+@pytest.mark.skipif(_cscores is None, reason="the C pair search is not built")
+def test_c_pair_search_compares_other_members_as_python_does() -> None:
     assert _cscores is not None
+    pairs = [(1.0, "a"), (1.0, "c"), (2.0, "b")]
+    table = array("d", [1.0, 1.0, 2.0])
+    assert _cscores.bisect_pairs(table, pairs, (1.0, "b"), False) == 1
+    assert _cscores.bisect_pairs(table, pairs, (1.0, "c"), True) == 2
+
+
+@pytest.mark.skipif(_cscores is None, reason="the C pair search is not built")
+def test_c_pair_search_refuses_bad_arguments() -> None:
+    assert _cscores is not None
+    search = _cscores.bisect_pairs
     with pytest.raises(TypeError):
-        _cscores.bisect_left(array("i", [1]), 1.0, 0)
+        search(array("i", [1]), [(1.0, b"a")], (1.0, b"a"), False)
     with pytest.raises(TypeError):
-        _cscores.bisect_left(array("d"), "x", 0)  # type: ignore[arg-type]
+        search(array("d", [1.0]), [(1.0, b"a")], (1.0,), False)
+    with pytest.raises(TypeError):
+        search(array("d", [1.0]), [(1.0, b"a")], ("x", b"a"), False)
+    with pytest.raises(TypeError):
+        search(array("d", [1.0, 1.0]), [(1.0, b"a"), [1.0, b"b"]], (1.0, b"b"), False)
+    with pytest.raises(ValueError):
+        search(array("d", [1.0]), [], (1.0, b"a"), False)
+    with pytest.raises(TypeError):
+        search(array("d", [1.0, 1.0]), [(1.0, b"a"), (1.0, 2)], (1.0, b"b"), False)

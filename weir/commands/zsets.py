@@ -41,6 +41,8 @@ def get_zset(ctx: Ctx, key: bytes) -> ZSet | None:
 
 def parse_score(raw: bytes, error: str = NOT_FLOAT) -> float:
     """A score as Redis's getDoubleFromObject reads it: overflow and underflow are errors."""
+    if raw.isdigit() and len(raw) < 16:
+        return float(raw)  # a plain integer, exact as a double: no check below applies
     score = parse_float(raw, error)
     text = raw.lower()
     if math.isinf(score) and b"inf" not in text:

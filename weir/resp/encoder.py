@@ -137,7 +137,6 @@ class Encoder:
                 out.append(whole)
                 return
         out.append(b"%b%d\r\n" % (prefix, len(items)))
-        write = self._write
         heads = _BULK_HEADS
         for item in items:
             if type(item) is bytes:
@@ -146,7 +145,7 @@ class Encoder:
                 out.append(item)
                 out.append(_CRLF)
             else:
-                write(item, out)
+                self._write(item, out)
 
     def _array(self, value: Any, out: list[bytes]) -> None:  # list or tuple
         self._aggregate(b"*", value, out)

@@ -135,7 +135,6 @@ class Client(asyncio.Protocol):
         frames = reader.feed(data)
         if frames:
             self.last_interaction = time.time()
-            execute = self.execute
             for argv in frames:
                 if self.closing or self.blocked is not None:
                     if self.blocked is not None and not self.closing:
@@ -143,7 +142,8 @@ class Client(asyncio.Protocol):
                         self.server.defer(self, argv)
                         continue
                     break
-                execute(argv)
+                # Not a bound-method local: compiled, self.execute is a direct C call.
+                self.execute(argv)
         if reader.error is not None and not self.closing:
             self._out.append(encode_error(reader.error.message))
             self.close_after_reply()

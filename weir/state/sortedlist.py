@@ -24,19 +24,20 @@ from collections.abc import Iterator
 from typing import Any
 
 try:
-    from weir.state._cscores import bisect_left as score_left
-    from weir.state._cscores import bisect_right as score_right
-except ImportError:  # not built, or the build is stale (weir._compiled): same answers, slower
-    score_left, score_right = bisect_left, bisect_right  # type: ignore[assignment]
+    from weir.state._cscores import bisect_pairs as _c_bisect_pairs
+except ImportError:  # not built, or the build is stale (weir._compiled): the same in Python
+    _c_bisect_pairs = None  # type: ignore[assignment]
 
 LOAD = 1000
 
 
 def _bisect(scores: Any, items: list[Any], item: Any, right: bool) -> int:
-    """bisect_left (or _right) of `item` in `items`, whose scores are `scores`."""
+    """bisect_left (or _right) of the pair `item` in `items`, whose scores are `scores`."""
+    if _c_bisect_pairs is not None:
+        return _c_bisect_pairs(scores, items, item, right)
     score: float = item[0]
-    low = score_left(scores, score, 0)
-    high = score_right(scores, score, low)
+    low = bisect_left(scores, score)
+    high = bisect_right(scores, score, low)
     if high == low:
         return low
     return bisect_right(items, item, low, high) if right else bisect_left(items, item, low, high)
