@@ -11,7 +11,7 @@ from itertools import islice
 from typing import Any
 
 from weir.commands.args import LONG_MAX, LONG_MIN, parse_int
-from weir.commands.keys import parse_cursor, parse_scan_options, scan_page, state_version
+from weir.commands.keys import parse_cursor, scan_collection
 from weir.commands.strings import (
     NAN_OR_INF,
     OVERFLOW,
@@ -233,14 +233,6 @@ def hscan_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
     value = get_hash(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
-    if value.big:
-        next_cursor, page = scan_page(value, cursor, count, state_version(ctx))
-    else:
-        # A listpack hash is returned whole in one call, as Redis does.
-        next_cursor, page = 0, list(value)
-    out: list[bytes] = []
-    for field in page:
-        if match is None or match(field):
-            out += (field, value[field])
-    return [b"%d" % next_cursor, out]
+    next_cursor, fields = scan_collection(ctx, argv, cursor, value if value.big else None,
+                                          lambda: list(value))
+    return [next_cursor, [item for field in fields for item in (field, value[field])]]

@@ -90,6 +90,26 @@ def scan_page(items: Mapping[bytes, Any], cursor: int, count: int, version: Vers
     return hashes[end - 1] + 2, page
 
 
+def scan_collection(
+    ctx: Ctx, argv: list[bytes], cursor: int, index: Mapping[bytes, Any] | None,
+    whole: Callable[[], list[bytes]],
+) -> tuple[bytes, list[bytes]]:
+    """HSCAN/SSCAN/ZSCAN once the key is found: (next cursor, members) after MATCH.
+
+    A big collection is paged by cursor over `index`; a small one (listpack,
+    intset) is returned `whole` in one call whatever the cursor, as Redis does.
+    Options are read here, after the key, which is Redis's order of checks.
+    """
+    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
+    if index is not None:
+        next_cursor, page = scan_page(index, cursor, count, state_version(ctx))
+    else:
+        next_cursor, page = 0, whole()
+    if match is not None:
+        page = [member for member in page if match(member)]
+    return b"%d" % next_cursor, page
+
+
 def parse_scan_options(argv: list[bytes], start: int, allow_type: bool) -> tuple[int, Callable[[bytes], bool] | None, bytes | None]:
     """COUNT, MATCH (and for SCAN, TYPE) options from argv[start:]."""
     count = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weir.commands.args import parse_int
-from weir.commands.keys import parse_cursor, parse_scan_options, scan_page, state_version
+from weir.commands.keys import parse_cursor, scan_collection
 from weir.commands.lists import MUST_BE_POSITIVE, parse_range
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
@@ -278,12 +278,7 @@ def sscan_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
     value = get_set(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
-    if value.big:
-        next_cursor, page = scan_page(value.positions, cursor, count, state_version(ctx))
-    else:
-        # An intset is returned whole and sorted in one call, whatever the cursor, as Redis does.
-        next_cursor, page = 0, value.sorted_if_intset()
-    if match is not None:
-        page = [member for member in page if match(member)]
-    return [b"%d" % next_cursor, page]
+    # An intset comes whole and sorted.
+    next_cursor, members = scan_collection(ctx, argv, cursor, value.positions if value.big else None,
+                                           value.sorted_if_intset)
+    return [next_cursor, members]

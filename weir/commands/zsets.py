@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from weir.commands.args import parse_float, parse_int
-from weir.commands.keys import parse_cursor, parse_scan_options, scan_page, state_version
+from weir.commands.keys import parse_cursor, scan_collection
 from weir.commands.lists import (
     MUST_BE_POSITIVE,
     clamp_range,
@@ -739,15 +739,8 @@ def zscan_command(ctx: Ctx, argv: list[bytes]) -> list[Any]:
     value = get_zset(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    count, match, _ = parse_scan_options(argv, 3, allow_type=False)
-    if value.big:
-        next_cursor, members = scan_page(value.scores, cursor, count, state_version(ctx))
-    else:
-        # A listpack is returned whole, in score order, in one call whatever the cursor, as Redis does.
-        next_cursor, members = 0, [member for _, member in value.order]
+    # A listpack comes whole, in score order.
+    next_cursor, members = scan_collection(ctx, argv, cursor, value.scores if value.big else None,
+                                           lambda: [member for _, member in value.order])
     scores = value.scores
-    out: list[bytes] = []
-    for member in members:
-        if match is None or match(member):
-            out += (member, format_double(scores[member]))
-    return [b"%d" % next_cursor, out]
+    return [next_cursor, [item for member in members for item in (member, format_double(scores[member]))]]

@@ -333,7 +333,7 @@ class HiredisReader:
             self._delivered = 0
             self._saved_frames_bytes = 0
             self._frames = []
-            if _BIG_COUNT.search(data) is not None and _has_big_count(data):
+            if _has_big_count(data):
                 return self._avoid_big_count()
         else:
             if self._saved is not None:

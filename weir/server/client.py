@@ -34,7 +34,6 @@ _SUBSCRIBED_ALLOWED = frozenset(
 )
 ENCODERS = {2: Encoder(2), 3: Encoder(3)}
 _perf_ns = time.perf_counter_ns
-_time = time.time
 
 
 def unknown_command_error(argv: list[bytes]) -> str:
@@ -282,7 +281,7 @@ class Client(asyncio.Protocol):
             elif spec.write:
                 reply = server.write(self, spec, argv)
             else:
-                reply = spec.handler(server.machine.reader(self.db, int(_time() * 1000)), argv)
+                reply = spec.handler(server.machine.reader(self.db, server.now_ms()), argv)
         except CommandError as exc:
             spec.failed_calls += 1
             reply = ErrorReply(exc.message)

@@ -167,23 +167,26 @@ class StateMachine:
             log.exception("apply of entry %d failed", index)
             return ErrorReply(f"ERR internal error while applying entry {index}: {exc}")
 
-    def apply_command(self, index: int, command: Command) -> Any:
+    def _begin_entry(self, index: int, ts: int) -> Ctx:
+        """The apply context, set up for entry `index` written at `ts`."""
         self.applied_index = index
-        if command.ts > self.last_ts:
-            self.last_ts = command.ts
+        if ts > self.last_ts:
+            self.last_ts = ts
         ctx = self._ctx
-        ctx.select(command.db)
-        ctx.now_ms = command.ts
+        ctx.now_ms = ts
         ctx.index = index
         ctx.applying = True
         ctx._rng = None
-        if not command.multi:
-            if len(command.argvs) == 1:
-                return self._run(ctx, command.argvs[0])
-            # A batch: independent commands sharing the entry's ts and RNG, each with its
-            # own reply (a failing one does not stop the others).
-            return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
-        ctx.in_multi = True
+        return ctx
+
+    def apply_command(self, index: int, command: Command) -> Any:
+        ctx = self._begin_entry(index, command.ts)
+        ctx.select(command.db)
+        if not command.multi and len(command.argvs) == 1:
+            return self._run(ctx, command.argvs[0])
+        # A MULTI block, or a batch: independent commands sharing the entry's ts and
+        # RNG, each with its own reply (a failing one does not stop the others).
+        ctx.in_multi = command.multi
         try:
             return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
         finally:
@@ -196,15 +199,7 @@ class StateMachine:
         (the leader's hot path: no Command object, no second lookup). With `more`, the
         command continues entry `index` (a batch): it shares the entry's ts and RNG,
         exactly as apply_command will when the entry is replayed."""
-        ctx = self._ctx
-        if not more:
-            self.applied_index = index
-            if ts > self.last_ts:
-                self.last_ts = ts
-            ctx.now_ms = ts
-            ctx.index = index
-            ctx.applying = True
-            ctx._rng = None
+        ctx = self._ctx if more else self._begin_entry(index, ts)
         if ctx.dbi != db:
             ctx.select(db)
         return handler(ctx, argv)

@@ -121,7 +121,7 @@ class SortedItems:
 
     def add(self, item: Any) -> None:
         lists, maxes = self._lists, self._maxes
-        score: float = item[0]
+        score = item[0]  # not annotated float: compiled code would unbox it, then box it per array
         self._len += 1
         if not maxes:
             lists.append([item])
@@ -135,8 +135,7 @@ class SortedItems:
             pos -= 1
             lists[pos].append(item)
             self._scores[pos].append(score)
-            maxes[pos] = item
-            self._max_scores[pos] = score
+            self._set_max(pos)
         else:
             scores = self._scores[pos]
             offset = _bisect(scores, lists[pos], item, True)
@@ -206,22 +205,25 @@ class SortedItems:
 
     # --- queries -------------------------------------------------------------------
 
+    def _left(self, item: Any) -> tuple[int, int]:
+        """(sublist, offset) where bisect_left puts `item`; sublist == len(_lists) past the end."""
+        pos = _bisect(self._max_scores, self._maxes, item, False)
+        if pos == len(self._lists):
+            return pos, 0
+        return pos, _bisect(self._scores[pos], self._lists[pos], item, False)
+
     def _find(self, item: Any) -> tuple[int, int]:
         """(sublist, offset) of an item equal to `item`, or offset -1 if there is none."""
-        maxes = self._maxes
-        pos = _bisect(self._max_scores, maxes, item, False)
-        if pos == len(maxes):
+        pos, offset = self._left(item)
+        if pos == len(self._lists) or self._lists[pos][offset] != item:
             return pos, -1
-        sub = self._lists[pos]
-        offset = _bisect(self._scores[pos], sub, item, False)
-        return (pos, offset) if sub[offset] == item else (pos, -1)
+        return pos, offset
 
     def bisect_left(self, item: Any) -> int:
-        maxes = self._maxes
-        pos = _bisect(self._max_scores, maxes, item, False)
-        if pos == len(maxes):
+        pos, offset = self._left(item)
+        if pos == len(self._lists):
             return self._len
-        return self._before(pos) + _bisect(self._scores[pos], self._lists[pos], item, False)
+        return self._before(pos) + offset
 
     def index(self, item: Any) -> int:
         """The position of an item equal to `item`; ValueError if there is none."""
