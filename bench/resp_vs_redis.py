@@ -2,7 +2,10 @@
 
 Starts the three servers on free ports, runs `redis-benchmark -q --csv`
 against each (same clients, requests and pipeline depth), and prints the
-requests per second with the ratios weir/redis and echo/redis. The echo
+requests per second with the ratios weir/redis and echo/redis. Each test runs
+`--rounds` times, the three servers back to back in each round; the table shows
+the median rps and the median of the per-round ratios (neighbours in time see
+the same machine, which keeps the ratios steady on a noisy host). The echo
 server (bench/echo_server.py) is the Python ceiling: hiredis + uvloop and a
 dict, no command table, no log, no state machine.
 
@@ -21,6 +24,7 @@ import argparse
 import csv
 import io
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,6 +152,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pipelines", default="1,16", help="pipeline depths (default 1,16)")
     parser.add_argument("--quick", action="store_true", help="10,000 requests per test")
     parser.add_argument("--appendfsync", default="everysec", help="weir's fsync policy")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each test per server, interleaved; medians are shown (default 3)")
     args = parser.parse_args(argv)
     if args.quick:
         args.requests = min(args.requests, 10_000)
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
     print(f"redis-benchmark -c {args.clients} -n {args.requests} -r 100000 (ZRANK: -r {BIG_ZSET_MEMBERS}); "
           f"{' '.join(version[:3])}; weir appendfsync {args.appendfsync}", flush=True)
-    results: dict[tuple[str, int, str], float] = {}
+    results: dict[tuple[str, int, str], list[float]] = {}
     started = time.monotonic()
     with ExitStack() as stack:
         ports = {
@@ -179,24 +185,34 @@ def main(argv: list[str] | None = None) -> int:
         }
         for pipeline in args.pipeline_list:
             for name in args.test_list:
-                for server in SERVERS:
-                    results[(name, pipeline, server)] = run_benchmark(
-                        ports[server], TESTS[name], args.requests, args.clients, pipeline, server != "echo"
-                    )
+                for _ in range(args.rounds):
+                    for server in SERVERS:
+                        results.setdefault((name, pipeline, server), []).append(run_benchmark(
+                            ports[server], TESTS[name], args.requests, args.clients, pipeline,
+                            server != "echo",
+                        ))
                 print(f"  done {name} -P {pipeline}", file=sys.stderr, flush=True)
     print(format_table(results, args.test_list, args.pipeline_list))
     print(f"({time.monotonic() - started:.0f} s)")
     return 0
 
 
-def format_table(results: dict[tuple[str, int, str], float], tests: list[str], pipelines: list[int]) -> str:
-    lines = ["| test | pipeline | weir rps | redis rps | echo rps | weir/redis | echo/redis |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+def format_table(results: dict[tuple[str, int, str], list[float]], tests: list[str],
+                 pipelines: list[int]) -> str:
+    """Median rps per server, and the median and range of the per-round ratios."""
+    lines = ["| test | pipeline | weir rps | redis rps | echo rps | weir/redis | (range) | echo/redis |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for pipeline in pipelines:
         for name in tests:
             weir, redis, echo = (results[(name, pipeline, s)] for s in SERVERS)
-            lines.append(f"| {name} | {pipeline} | {weir:,.0f} | {redis:,.0f} | {echo:,.0f} | "
-                         f"{weir / redis:.2f} | {echo / redis:.2f} |")
+            ratios = [w / r for w, r in zip(weir, redis, strict=True)]
+            echo_ratio = statistics.median(e / r for e, r in zip(echo, redis, strict=True))
+            lines.append(
+                f"| {name} | {pipeline} | {statistics.median(weir):,.0f} | "
+                f"{statistics.median(redis):,.0f} | {statistics.median(echo):,.0f} | "
+                f"{statistics.median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} | "
+                f"{echo_ratio:.2f} |"
+            )
     return "\n".join(lines)
 
 

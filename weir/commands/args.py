@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from weir.errors import NOT_FLOAT, NOT_INTEGER, CommandError
 from weir.resp.reply import Status
 
-LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+LONG_MIN: Final = -(2**63)
+LONG_MAX: Final = 2**63 - 1
 
 
 def parse_int(raw: bytes, error: str = NOT_INTEGER) -> int:

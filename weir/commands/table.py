@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 Handler = Callable[[Any, list[bytes]], Any]
 KeyFinder = Callable[[list[bytes]], list[int]]
@@ -39,6 +39,8 @@ class CommandSpec:
     write: bool = False
     session: bool = False
     blocking: bool = False
+    # The name as bytes, as COMMANDS keys it (set from `name`).
+    name_bytes: bytes = b""
     # counters for INFO commandstats
     calls: int = 0
     usec: int = 0
@@ -49,6 +51,7 @@ class CommandSpec:
         self.write = "write" in self.flags
         self.session = "session" in self.flags
         self.blocking = "blocking" in self.flags
+        self.name_bytes = self.name.encode()
 
     @property
     def full_name(self) -> str:
@@ -146,6 +149,22 @@ def container(name: str, arity: int, flags: str = "", categories: str = "") -> N
     command(name, arity, flags, categories=categories)(no_handler)
 
 
+# Commands by their name exactly as clients spell it (GET, get): spares the
+# dispatcher a lower() per request. Bounded: a client may send any mix of cases.
+_SPELLINGS: Final[dict[bytes, CommandSpec]] = {}
+SPELLINGS_MAX: Final = 4096
+
+
+def find_command(raw_name: bytes) -> CommandSpec | None:
+    """The command named `raw_name`, in any case."""
+    spec = _SPELLINGS.get(raw_name)
+    if spec is None:
+        spec = COMMANDS.get(raw_name.lower())
+        if spec is not None and len(_SPELLINGS) < SPELLINGS_MAX:
+            _SPELLINGS[raw_name] = spec
+    return spec
+
+
 # Session commands that also have an effect inside a transaction's entry.
 APPLY_SESSION: dict[bytes, Handler] = {}
 
@@ -175,4 +194,4 @@ class Blocked:
         return "BLOCKED"
 
 
-BLOCKED = Blocked()
+BLOCKED: Final = Blocked()

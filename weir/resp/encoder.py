@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from weir.resp.reply import (
     Double,
@@ -24,10 +24,12 @@ try:
 except ImportError:  # not built, or the build is stale (weir._compiled): the Python loop below
     _c_bulk_array = None  # type: ignore[assignment]
 
-_NULL2 = b"$-1\r\n"
-_NULL3 = b"_\r\n"
+# Final: compiled, a C static instead of a dict lookup per reply.
+_STATUS: Final = Status
+_NULL2: Final = b"$-1\r\n"
+_NULL3: Final = b"_\r\n"
 _CRLF = b"\r\n"
-_SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 1025)]
+_SMALL_INTS: Final = [b":%d\r\n" % i for i in range(-1, 1025)]
 _BULK_HEADS = [b"$%d\r\n" % n for n in range(1024)]
 
 
@@ -77,7 +79,7 @@ class Encoder:
         kind = type(value)
         if kind is bytes:
             return b"$%d\r\n%b\r\n" % (len(value), value)
-        if kind is Status:
+        if kind is _STATUS:
             return value.line
         if kind is int:
             return _SMALL_INTS[value + 1] if -1 <= value <= 1023 else b":%d\r\n" % value

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from weir.commands.table import BLOCKED, COMMANDS, CommandSpec
+from weir.commands.table import BLOCKED, CommandSpec, find_command
 from weir.errors import CommandError, RemoteProtocolError
 from weir.resp.encoder import Encoder, encode_error
 from weir.resp.parser import ParserLimits, RequestStream, request_reader
@@ -33,7 +33,11 @@ _SUBSCRIBED_ALLOWED = frozenset(
      b"sunsubscribe", b"ping", b"quit", b"reset"}
 )
 ENCODERS = {2: Encoder(2), 3: Encoder(3)}
-_perf_ns = time.perf_counter_ns
+# Final: compiled, these are C statics; any other module name costs a dict lookup per use.
+_perf_ns: Final = time.perf_counter_ns
+_wall_clock: Final = time.time
+_ERROR_REPLY: Final = ErrorReply
+_NO_REPLY: Final = NO_REPLY
 
 
 def unknown_command_error(argv: list[bytes]) -> str:
@@ -133,7 +137,7 @@ class Client(asyncio.Protocol):
         reader = self.reader
         frames = reader.feed(data)
         if frames:
-            self.last_interaction = time.time()
+            self.last_interaction = _wall_clock()
             for argv in frames:
                 if self.closing or self.blocked is not None:
                     if self.blocked is not None and not self.closing:
@@ -162,7 +166,7 @@ class Client(asyncio.Protocol):
 
     def reply(self, value: Any) -> None:
         """Queue one reply, honouring CLIENT REPLY OFF/SKIP."""
-        if value is NO_REPLY:
+        if value is _NO_REPLY:
             return
         if self.reply_mode != b"on":
             if self.reply_mode == b"off" or self.skip_next_reply:
@@ -207,8 +211,7 @@ class Client(asyncio.Protocol):
 
     def execute(self, argv: list[bytes]) -> None:
         """Run one request and queue its reply."""
-        name = argv[0].lower()
-        spec = COMMANDS.get(name)
+        spec = find_command(argv[0])
         # The common case in one test: a known plain command, right arity, a client in
         # no special mode (AUTH, MULTI, subscribed) and a server not paused or monitored.
         if (
@@ -224,9 +227,9 @@ class Client(asyncio.Protocol):
             arity = spec.arity
             argc = len(argv)
             if argc == arity or (arity < 0 and argc >= -arity):
-                self.last_command = name
+                self.last_command = spec.name_bytes
                 return self._run(spec, argv)
-        return self._execute_checked(argv, name, spec)
+        return self._execute_checked(argv, argv[0].lower() if spec is None else spec.name_bytes, spec)
 
     def _execute_checked(self, argv: list[bytes], name: bytes, spec: CommandSpec | None) -> None:
         """Every check of the dispatcher, in Redis's order, then the command."""
@@ -281,7 +284,7 @@ class Client(asyncio.Protocol):
             elif spec.write:
                 reply = server.write(self, spec, argv)
             else:
-                reply = spec.handler(server.machine.reader(self.db, server.now_ms()), argv)
+                reply = spec.handler(server.machine.reader(self.db, server.ms_at(started)), argv)
         except CommandError as exc:
             spec.failed_calls += 1
             reply = ErrorReply(exc.message)
@@ -299,7 +302,7 @@ class Client(asyncio.Protocol):
             server.slowlog_add(self, argv, elapsed_us)
         if reply is BLOCKED:
             return server.block(self, spec, argv)
-        if type(reply) is ErrorReply:
+        if type(reply) is _ERROR_REPLY:
             self.reply_error(reply.message)
         else:
             self.reply(reply)

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from weir import commands
 from weir.commands.table import BLOCKED, CommandSpec, resolve_write
@@ -38,6 +38,9 @@ SLOWLOG_ENTRIES_MAX_DEFAULT = 128
 # Take a snapshot once the log has grown this much since the last one.
 SNAPSHOT_LOG_BYTES_DEFAULT = 256 * 1024 * 1024
 PERSIST_CHECK_INTERVAL_S = 0.1
+CLOCK_ANCHOR_NS: Final = 100_000_000
+# Final: a C static in compiled code, not a dict lookup per use.
+_ALWAYS: Final = FsyncPolicy.ALWAYS
 
 
 @dataclass(slots=True)
@@ -146,6 +149,9 @@ class Server:
         self.last_bgsave_seconds = -1
         self.snapshots_taken = 0
         self._persist_task: asyncio.Task[None] | None = None
+        # ms_at(): the wall clock minus the perf counter, and when that was measured.
+        self._wall_minus_perf_ns = time.time_ns() - time.perf_counter_ns()
+        self._clock_anchor_ns = time.perf_counter_ns()
 
     # --- durability -------------------------------------------------------------------
 
@@ -182,22 +188,24 @@ class Server:
 
     def may_reply(self, client: Client) -> bool:
         """False if the client's output must wait for its batch to be durable."""
-        # A reply never leaves before the entry holding its command is closed.
-        self.log.end_batch()
         persistence = self.persistence
         if persistence is None:
+            # A reply never leaves before the entry holding its command is closed.
+            self.log.end_batch()
             return True
         if persistence.write_error is not None:
             # Meanwhile writes are refused (MISCONF) and reads answered, as Redis does;
             # only the clients whose batch failed wait for the retry.
             return client not in self.held
         if (
-            persistence.pending
+            self.log.batch_open()
+            or persistence.pending
             or self._commit_scheduled
-            or (persistence.policy is FsyncPolicy.ALWAYS and persistence.storage.needs_sync)
+            or (persistence.policy is _ALWAYS and persistence.storage.needs_sync)
         ):
             # Replies wait for the end of this event-loop pass: what they answer (or
-            # observed) must be written (and, with `always`, synced) first.
+            # observed) must be written (and, with `always`, synced) first. The open
+            # entry stays open until then, so every client's write in the pass shares it.
             self.held[client] = None
             if not self._commit_scheduled:
                 self._commit_scheduled = True
@@ -432,6 +440,16 @@ class Server:
 
     def now_ms(self) -> int:
         return int(time.time() * 1000)
+
+    def ms_at(self, perf_ns: int) -> int:
+        """Wall-clock milliseconds at a perf_counter_ns() reading the caller already took:
+        a read needs the time for expiry and the dispatcher the clock for its timing,
+        and one clock call can serve both. Re-anchored to the wall clock every 100 ms:
+        a step of the system clock shows within that."""
+        if perf_ns - self._clock_anchor_ns > CLOCK_ANCHOR_NS:
+            self._wall_minus_perf_ns = time.time_ns() - time.perf_counter_ns()
+            self._clock_anchor_ns = perf_ns
+        return (perf_ns + self._wall_minus_perf_ns) // 1_000_000
 
     # --- writes -----------------------------------------------------------------------
 

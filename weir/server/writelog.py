@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from weir.state.entry import Command, pack_command
 from weir.state.machine import Handler, StateMachine
 
 # Commands one batched entry may hold: bounds an entry's size and a replay step.
-BATCH_COMMANDS_MAX = 256
+BATCH_COMMANDS_MAX: Final = 256
 # Entries kept in memory when no durable log is attached (tests, embedded use).
 MEMORY_ENTRIES_MAX = 10_000
 
@@ -58,8 +58,9 @@ class SingleNodeLog:
         """submit() of a single command whose handler is known: the write hot path.
 
         Consecutive single writes to one database, up to end_batch(), share one
-        entry (applied one by one as they come, replayed the same way), so a
-        pipeline of writes costs one log record instead of one per command.
+        entry (applied one by one as they come, replayed the same way), so the
+        writes of an event-loop pass, from one pipeline or from many clients, cost
+        one log record instead of one per command.
         """
         batch = self._batch
         if batch is not None and batch[2] == db and len(batch[3]) < BATCH_COMMANDS_MAX:
@@ -74,6 +75,9 @@ class SingleNodeLog:
         machine = self.machine
         machine.applied_term = self.term
         return machine.apply_one(index, ts, db, argv, handler)
+
+    def batch_open(self) -> bool:
+        return self._batch is not None
 
     def end_batch(self) -> None:
         """Close the open entry: it goes to the log, ahead of any later one."""

@@ -1,0 +1,82 @@
+"""The writes of one event-loop pass, from many clients, go to the log as one entry,
+and no reply leaves before the entry holding what it answers is written."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from weir.config import Settings
+from weir.server.client import Client
+from weir.server.server import Server
+from weir.state.entry import unpack_command
+
+
+class _Transport:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.sent: list[bytes] = []
+        # The log's last index when each write reached the transport.
+        self.log_index_at_send: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        assert self.server.persistence is not None
+        self.sent.append(data)
+        self.log_index_at_send.append(self.server.persistence.last_index())
+
+    def get_extra_info(self, name: str) -> object:
+        return ("127.0.0.1", 1)
+
+    def close(self) -> None:
+        pass
+
+
+def _command(*args: bytes) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+async def _one_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
+    server = Server(Settings(port=0, dir=str(tmp_path)))
+    server.open_storage()
+    transports = []
+    clients = []
+    for _ in range(3):
+        client = Client(server)
+        transport = _Transport(server)
+        client.connection_made(transport)  # type: ignore[arg-type]
+        transports.append(transport)
+        clients.append(client)
+    # One pass of the loop: each client's request arrives and is answered in turn.
+    clients[0].data_received(_command(b"SET", b"a", b"1"))
+    clients[1].data_received(_command(b"INCR", b"a"))
+    clients[2].data_received(_command(b"GET", b"a"))
+    assert all(not t.sent for t in transports), "a reply left before its write was in the log"
+    await asyncio.sleep(0)
+    return server, transports
+
+
+def test_one_pass_of_writes_is_one_entry_and_replies_wait_for_it(tmp_path: Path) -> None:
+    server, transports = asyncio.run(_one_pass(tmp_path))
+    try:
+        assert [t.sent for t in transports] == [[b"+OK\r\n"], [b":2\r\n"], [b"$1\r\n2\r\n"]]
+        assert all(t.log_index_at_send == [1] for t in transports)
+        assert server.persistence is not None
+        (record,) = server.persistence.storage.entries(1, 2)
+        command = unpack_command(record.data)
+        assert command.argvs == [[b"SET", b"a", b"1"], [b"INCR", b"a"]]
+        assert not command.multi
+    finally:
+        server.close_storage()
+
+
+def test_the_shared_entry_replays_to_the_same_state(tmp_path: Path) -> None:
+    server, _ = asyncio.run(_one_pass(tmp_path))
+    digest = server.machine.digest()
+    server.close_storage()
+    restarted = Server(Settings(port=0, dir=str(tmp_path)))
+    assert restarted.open_storage() == 1
+    try:
+        assert restarted.machine.digest() == digest
+        assert restarted.machine.dbs[0].data[b"a"] == b"2"
+    finally:
+        restarted.close_storage()
