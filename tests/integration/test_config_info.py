@@ -96,6 +96,23 @@ def test_slowlog_threshold_applies(r: redis.Redis) -> None:
         r.config_set("slowlog-max-len", 128)
 
 
+def test_a_slow_command_in_a_pipeline_is_charged_to_itself(r: redis.Redis) -> None:
+    # Commands of one read share clock readings: the sleep must not leak into its neighbours.
+    r.slowlog_reset()
+    r.config_set("slowlog-log-slower-than", 20000)
+    try:
+        pipe = r.pipeline(transaction=False)
+        pipe.ping().execute_command("DEBUG", "SLEEP", "0.05").echo("after")
+        assert pipe.execute() == [True, b"OK", b"after"]
+        logged = [entry["command"] for entry in r.slowlog_get(-1)]
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+    assert logged == [b"DEBUG SLEEP 0.05"]
+    stats = r.info("commandstats")
+    assert stats["cmdstat_debug"]["usec"] >= 50000
+    assert stats["cmdstat_echo"]["usec"] < 20000
+
+
 def test_requirepass_applies_to_new_connections(r: redis.Redis) -> None:
     r.config_set("requirepass", "sekret")
     try:
