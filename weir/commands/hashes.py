@@ -10,7 +10,7 @@ from fractions import Fraction
 from itertools import islice
 from typing import Any
 
-from weir.commands.args import LONG_MAX, LONG_MIN, parse_int
+from weir.commands.args import LONG_MAX, fits_long, parse_int
 from weir.commands.keys import parse_cursor, scan_collection
 from weir.commands.strings import (
     NAN_OR_INF,
@@ -156,7 +156,7 @@ def hincrby_command(ctx: Ctx, argv: list[bytes]) -> int:
     old = None if existing is None else existing.get(argv[2])
     current = 0 if old is None else parse_int(old, "ERR hash value is not an integer")
     result = current + increment
-    if not LONG_MIN <= result <= LONG_MAX:
+    if not fits_long(result):
         raise CommandError(OVERFLOW)
     value = _hash_for_write(ctx, argv[1])
     text = b"%d" % result

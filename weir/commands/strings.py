@@ -13,7 +13,7 @@ import re
 from fractions import Fraction
 from typing import Any, Final
 
-from weir.commands.args import LONG_MAX, LONG_MIN, parse_int
+from weir.commands.args import LONG_MAX, LONG_MIN, fits_long, parse_int
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import OK
@@ -318,7 +318,7 @@ def _incr_generic(ctx: Ctx, key: bytes, increment: int) -> int:
     old = get_string(ctx, key)
     current = 0 if old is None else parse_int(old)
     result = current + increment
-    if not LONG_MIN <= result <= LONG_MAX:
+    if not fits_long(result):
         raise CommandError(OVERFLOW)
     ctx.put(key, b"%d" % result, keep_ttl=True)
     return result

@@ -43,8 +43,12 @@ class SingleNodeLog:
         self.term = max(1, machine.applied_term)
         self.last_index = machine.applied_index
         self._last_ts = machine.last_ts
-        # The entry still taking commands: (index, ts, db, argvs).
-        self._batch: tuple[int, int, int, list[list[bytes]]] | None = None
+        # The entry still taking commands (argvs is None when none is open). Plain
+        # attributes, not a tuple: compiled, they stay unboxed.
+        self._batch_argvs: list[list[bytes]] | None = None
+        self._batch_index = 0
+        self._batch_ts = 0
+        self._batch_db = 0
 
     def now_ts(self) -> int:
         """The leader's clock for a new entry, never going backwards."""
@@ -62,30 +66,35 @@ class SingleNodeLog:
         writes of an event-loop pass, from one pipeline or from many clients, cost
         one log record instead of one per command.
         """
-        batch = self._batch
-        if batch is not None and batch[2] == db and len(batch[3]) < BATCH_COMMANDS_MAX:
-            batch[3].append(argv)
-            return self.machine.apply_one(batch[0], batch[1], db, argv, handler, more=True)
-        if batch is not None:
+        argvs = self._batch_argvs
+        if argvs is not None:
+            if self._batch_db == db and len(argvs) < BATCH_COMMANDS_MAX:
+                argvs.append(argv)
+                return self.machine.apply_one(
+                    self._batch_index, self._batch_ts, db, argv, handler, more=True
+                )
             self.end_batch()
         ts = self.now_ts()
         index = self.last_index + 1
         self.last_index = index
-        self._batch = (index, ts, db, [argv])
+        self._batch_argvs = [argv]
+        self._batch_index = index
+        self._batch_ts = ts
+        self._batch_db = db
         machine = self.machine
         machine.applied_term = self.term
         return machine.apply_one(index, ts, db, argv, handler)
 
     def batch_open(self) -> bool:
-        return self._batch is not None
+        return self._batch_argvs is not None
 
     def end_batch(self) -> None:
         """Close the open entry: it goes to the log, ahead of any later one."""
-        batch = self._batch
-        if batch is not None:
-            self._batch = None
-            index, ts, db, argvs = batch
-            self.sink.add(self.term, index, pack_command(ts, db, argvs, False))
+        argvs = self._batch_argvs
+        if argvs is not None:
+            self._batch_argvs = None
+            data = pack_command(self._batch_ts, self._batch_db, argvs, False)
+            self.sink.add(self.term, self._batch_index, data)
 
     def submit(self, db: int, argvs: list[list[bytes]], multi: bool = False) -> Any:
         """Append one command entry and apply it; returns the command's reply (or raises)."""
