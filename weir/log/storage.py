@@ -275,6 +275,10 @@ class LogStorage:
     def last_term(self) -> int:
         return self._last_term
 
+    def size_bytes(self) -> int:
+        """Bytes of every segment file, headers included, from memory (no stat calls)."""
+        return sum(segment.size for segment in self._segments)
+
     def term(self, index: int) -> int:
         """The term of entry `index`; `first_index() - 1` answers with the compaction term."""
         if index >= self._cache_first and index <= self._last_index:

@@ -325,6 +325,22 @@ def test_sync_on_the_loop_covers_a_round_still_running_elsewhere(tmp_path: Path)
         assert log.synced_index == 31
 
 
+def test_size_bytes_matches_the_files_on_disk(tmp_path: Path) -> None:
+    def on_disk() -> int:
+        return sum(path.stat().st_size for path in segment_paths(tmp_path))
+
+    with open_log(tmp_path) as log:
+        assert log.size_bytes() == on_disk() > 0
+        log.append(make_records(1, 100))
+        assert log.size_bytes() == on_disk()
+        log.truncate_suffix(57)
+        assert log.size_bytes() == on_disk()
+        log.compact_prefix(40, 1)
+        assert log.size_bytes() == on_disk()
+    with open_log(tmp_path) as log:
+        assert log.size_bytes() == on_disk()
+
+
 def test_cache_stays_within_its_budget(tmp_path: Path) -> None:
     records = make_records(1, 200)
     with open_log(tmp_path, segment_bytes_max=1 << 20, cache_bytes_max=1000) as log:
