@@ -14,11 +14,6 @@
 #include <string.h>
 #include <structmember.h>
 
-#define INLINE_BYTES_MAX (64 * 1024)
-#define MULTIBULK_COUNT_MAX 2147483647LL
-#define UNAUTH_MULTIBULK_COUNT_MAX 10
-#define UNAUTH_BULK_BYTES_MAX 16384
-
 typedef struct {
     PyObject_HEAD
     char *buf;
@@ -33,6 +28,8 @@ typedef struct {
     PyObject *make_error;  /* text -> the RemoteProtocolError to report */
     PyObject *error_class; /* RemoteProtocolError, which split_inline raises */
     PyObject *error;     /* RemoteProtocolError once the stream is broken, else None */
+    /* The parser's fixed bounds, given by weir.resp.parser so they live in one place. */
+    long long inline_max, count_max, unauth_count_max, unauth_bulk_max;
 } Reader;
 
 static PyObject *str_proto_bulk, *str_query_buffer, *str_authenticated;
@@ -107,7 +104,7 @@ static int next_request(Reader *self, long long bulk_max, PyObject **argv) {
         if (*p != '*') {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             if (nl == NULL) {
-                if (end - p > INLINE_BYTES_MAX) return fail(self, "too big inline request") ? -1 : -2;
+                if (end - p > self->inline_max) return fail(self, "too big inline request") ? -1 : -2;
                 return 0;
             }
             PyObject *line = PyBytes_FromStringAndSize(p, nl - p);
@@ -135,13 +132,13 @@ static int next_request(Reader *self, long long bulk_max, PyObject **argv) {
         }
         const char *cr = find_crlf(p, end);
         if (cr == NULL) {
-            if (end - p > INLINE_BYTES_MAX) return fail(self, "too big mbulk count string") ? -1 : -2;
+            if (end - p > self->inline_max) return fail(self, "too big mbulk count string") ? -1 : -2;
             return 0;
         }
         long long count;
-        if (!parse_count(p + 1, cr - p - 1, &count) || count > MULTIBULK_COUNT_MAX)
+        if (!parse_count(p + 1, cr - p - 1, &count) || count > self->count_max)
             return fail(self, "invalid multibulk length") ? -1 : -2;
-        if (count > UNAUTH_MULTIBULK_COUNT_MAX) {
+        if (count > self->unauth_count_max) {
             int auth = authenticated(self);
             if (auth < 0) return -1;
             if (!auth) return fail(self, "unauthenticated multibulk length") ? -1 : -2;
@@ -158,7 +155,7 @@ static int next_request(Reader *self, long long bulk_max, PyObject **argv) {
         if (p >= end) return 0;
         const char *cr = find_crlf(p, end);
         if (cr == NULL) {
-            if (end - p > INLINE_BYTES_MAX) return fail(self, "too big bulk count string") ? -1 : -2;
+            if (end - p > self->inline_max) return fail(self, "too big bulk count string") ? -1 : -2;
             return 0;
         }
         if (*p != '$') {
@@ -169,7 +166,7 @@ static int next_request(Reader *self, long long bulk_max, PyObject **argv) {
         long long size;
         if (!parse_count(p + 1, cr - p - 1, &size) || size < 0 || size > bulk_max)
             return fail(self, "invalid bulk length") ? -1 : -2;
-        if (size > UNAUTH_BULK_BYTES_MAX) {
+        if (size > self->unauth_bulk_max) {
             int auth = authenticated(self);
             if (auth < 0) return -1;
             if (!auth) return fail(self, "unauthenticated bulk length") ? -1 : -2;
@@ -259,10 +256,11 @@ static PyObject *Reader_buffered_bytes(Reader *self, void *closure) {
 }
 
 static int Reader_init(Reader *self, PyObject *args, PyObject *kwds) {
-    static char *names[] = {"limits", "split_inline", "make_error", "error_class", NULL};
+    static char *names[] = {"limits", "split_inline", "make_error", "error_class", "bounds", NULL};
     PyObject *limits, *split_inline, *make_error, *error_class;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO", names, &limits, &split_inline, &make_error,
-                                     &error_class))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO(LLLL)", names, &limits, &split_inline,
+                                     &make_error, &error_class, &self->inline_max, &self->count_max,
+                                     &self->unauth_count_max, &self->unauth_bulk_max))
         return -1;
     Py_INCREF(error_class);
     Py_XSETREF(self->error_class, error_class);

@@ -10,6 +10,7 @@ class Reader:
         split_inline: Callable[[bytes], list[bytes]],
         make_error: Callable[[str], RemoteProtocolError],
         error_class: type[RemoteProtocolError],
+        bounds: tuple[int, int, int, int],
     ) -> None: ...
     @property
     def error(self) -> RemoteProtocolError | None: ...

@@ -28,7 +28,7 @@ except ImportError:  # not built, or the build is stale (weir._compiled)
     _creader = None  # type: ignore[assignment]
 
 INLINE_BYTES_MAX = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
-MULTIBULK_COUNT_MAX = 2**31 - 1
+MULTIBULK_COUNT_MAX = 2**31 - 1  # the C reader gets all four at construction
 UNAUTH_MULTIBULK_COUNT_MAX = 10
 UNAUTH_BULK_BYTES_MAX = 16384
 
@@ -258,7 +258,10 @@ def c_reader(limits: ParserLimits | None = None) -> Any:
     """The C reader, or None when it was not built."""
     if _creader is None:
         return None
-    return _creader.Reader(limits or ParserLimits(), split_inline, _protocol_error, RemoteProtocolError)
+    bounds = (INLINE_BYTES_MAX, MULTIBULK_COUNT_MAX, UNAUTH_MULTIBULK_COUNT_MAX, UNAUTH_BULK_BYTES_MAX)
+    return _creader.Reader(
+        limits or ParserLimits(), split_inline, _protocol_error, RemoteProtocolError, bounds
+    )
 
 
 def request_reader(limits: ParserLimits | None = None) -> RequestStream:
