@@ -69,6 +69,19 @@ HASH_CASES: list[Command] = [
     ("HSTRLEN", "str", "a"),
     ("HSETNX", "str", "a", "1"),
     ("HEXISTS", "str", "a"),
+    # A field or value longer than hash-max-listpack-value (64) converts, for good.
+    ("HSET", "enc:short", "f", "x" * 64, "g", "1"),
+    ("OBJECT", "ENCODING", "enc:short"),
+    ("HSET", "enc:value", "f", "1", "g", "x" * 65),
+    ("OBJECT", "ENCODING", "enc:value"),
+    ("HDEL", "enc:value", "g"),
+    ("OBJECT", "ENCODING", "enc:value"),
+    ("HSETNX", "enc:nx", "f" * 65, "1"),
+    ("OBJECT", "ENCODING", "enc:nx"),
+    ("HINCRBY", "enc:incr", "g" * 65, "1"),
+    ("OBJECT", "ENCODING", "enc:incr"),
+    ("HINCRBYFLOAT", "enc:float", "h" * 65, "1.5"),
+    ("OBJECT", "ENCODING", "enc:float"),
 ]
 
 

@@ -41,29 +41,29 @@ def _hash_for_write(ctx: Ctx, key: bytes) -> Hash:
     return value
 
 
-def _note_size(value: Hash, limits: EncodingLimits, *items: bytes) -> None:
-    """Convert (stickily) to hashtable once the hash or one of `items` outgrows listpack."""
+def _note_size(value: Hash, limits: EncodingLimits, items: list[bytes], start: int = 0) -> None:
+    """Convert (stickily) to hashtable once the hash or one of `items[start:]` outgrows
+    listpack. A list and an offset, not *items: compiled, that call builds nothing."""
     if value.big:
         return
-    if len(value) > limits.hash_max_listpack_entries or any(
-        len(item) > limits.hash_max_listpack_value for item in items
-    ):
+    if len(value) > limits.hash_max_listpack_entries:
         value.big = True
-
-
-def _field_value_pairs(argv: list[bytes], name: str) -> list[bytes]:
-    if len(argv) % 2 != 0:
-        raise CommandError(f"ERR wrong number of arguments for '{name}' command")
-    return argv[2:]
+        return
+    value_max = limits.hash_max_listpack_value
+    for i in range(start, len(items)):
+        if len(items[i]) > value_max:
+            value.big = True
+            return
 
 
 def _hset(ctx: Ctx, argv: list[bytes], name: str) -> int:
-    items = _field_value_pairs(argv, name)
+    if len(argv) % 2 != 0:
+        raise CommandError(f"ERR wrong number of arguments for '{name}' command")
     value = _hash_for_write(ctx, argv[1])
     before = len(value)
-    for i in range(0, len(items), 2):
-        value[items[i]] = items[i + 1]
-    _note_size(value, ctx.limits, *items)
+    for i in range(2, len(argv), 2):
+        value[argv[i]] = argv[i + 1]
+    _note_size(value, ctx.limits, argv, 2)
     ctx.modified(argv[1])
     return len(value) - before
 
@@ -86,7 +86,7 @@ def hsetnx_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     value = _hash_for_write(ctx, argv[1])
     value[argv[2]] = argv[3]
-    _note_size(value, ctx.limits, argv[2], argv[3])
+    _note_size(value, ctx.limits, argv, 2)
     ctx.modified(argv[1])
     return 1
 
@@ -161,7 +161,7 @@ def hincrby_command(ctx: Ctx, argv: list[bytes]) -> int:
     value = _hash_for_write(ctx, argv[1])
     text = b"%d" % result
     value[argv[2]] = text
-    _note_size(value, ctx.limits, argv[2], text)
+    _note_size(value, ctx.limits, [argv[2], text])
     ctx.modified(argv[1])
     return result
 
@@ -184,7 +184,7 @@ def hincrbyfloat_command(ctx: Ctx, argv: list[bytes]) -> bytes:
     value = _hash_for_write(ctx, argv[1])
     text = format_long_double(result)
     value[argv[2]] = text
-    _note_size(value, ctx.limits, argv[2], text)
+    _note_size(value, ctx.limits, [argv[2], text])
     ctx.modified(argv[1])
     return text
 
