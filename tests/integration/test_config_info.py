@@ -113,6 +113,24 @@ def test_a_slow_command_in_a_pipeline_is_charged_to_itself(r: redis.Redis) -> No
     assert stats["cmdstat_echo"]["usec"] < 20000
 
 
+def test_encoding_a_big_reply_is_charged_to_its_command(r: redis.Redis) -> None:
+    # The next command's clock starts after this one's reply is built, not before.
+    for start in range(0, 300_000, 10_000):
+        r.rpush("big", *range(start, start + 10_000))
+    r.slowlog_reset()
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        pipe = r.pipeline(transaction=False)
+        pipe.lrange("big", 0, -1).ping()
+        replies = pipe.execute()
+        logged = {entry["command"].split()[0]: entry["duration"] for entry in r.slowlog_get(-1)}
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+        r.delete("big")
+    assert len(replies[0]) == 300_000
+    assert logged[b"PING"] * 4 < logged[b"LRANGE"]
+
+
 def test_requirepass_applies_to_new_connections(r: redis.Redis) -> None:
     r.config_set("requirepass", "sekret")
     try:

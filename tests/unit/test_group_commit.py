@@ -80,3 +80,41 @@ def test_the_shared_entry_replays_to_the_same_state(tmp_path: Path) -> None:
         assert restarted.machine.dbs[0].data[b"a"] == b"2"
     finally:
         restarted.close_storage()
+
+
+async def _slow_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
+    server = Server(Settings(port=0, dir=str(tmp_path)))
+    server.open_storage()
+    transports = []
+    clients = []
+    for _ in range(3):
+        client = Client(server)
+        transport = _Transport(server)
+        client.connection_made(transport)  # type: ignore[arg-type]
+        transports.append(transport)
+        clients.append(client)
+    clients[0].data_received(_command(b"SET", b"a", b"1"))
+    clients[1].data_received(_command(b"DEBUG", b"SLEEP", b"0.3"))
+    clients[2].data_received(
+        _command(b"SET", b"k", b"v", b"PX", b"200") + _command(b"PTTL", b"k")
+        + _command(b"GET", b"k")
+    )
+    await asyncio.sleep(0)
+    return server, transports
+
+
+def test_a_write_after_a_slow_command_gets_a_fresh_clock(tmp_path: Path) -> None:
+    # The open entry's ts is every command's "now": a write 300 ms later must not
+    # join it, or its TTL would have run out before it was acknowledged.
+    server, transports = asyncio.run(_slow_pass(tmp_path))
+    try:
+        set_reply, pttl_reply, get_reply = (
+            b"".join(transports[2].sent).split(b"\r\n", 3)[i] for i in (0, 1, 3)
+        )
+        assert set_reply == b"+OK"
+        assert 100 < int(pttl_reply[1:]) <= 200
+        assert get_reply == b"v\r\n"
+        assert server.persistence is not None
+        assert server.persistence.last_index() == 2
+    finally:
+        server.close_storage()

@@ -17,9 +17,12 @@ def _leader() -> tuple[StateMachine, SingleNodeLog, MemoryLog]:
     return machine, SingleNodeLog(machine, sink), sink
 
 
-def _write(log: SingleNodeLog, db: int, *args: bytes) -> object:
+NOW_MS = 1_700_000_000_000
+
+
+def _write(log: SingleNodeLog, db: int, *args: bytes, now_ms: int = NOW_MS) -> object:
     try:
-        return log.submit_one(db, list(args), COMMANDS[args[0].lower()].handler)
+        return log.submit_one(db, list(args), COMMANDS[args[0].lower()].handler, now_ms)
     except CommandError as exc:
         return exc.message
 
@@ -66,3 +69,17 @@ def test_a_transaction_closes_the_open_batch_first() -> None:
     follower = _replay(sink)
     assert follower.dbs[0].data[b"a"] == b"4"
     assert follower.digest() == machine.digest()
+
+
+def test_a_later_millisecond_starts_a_new_entry_so_no_write_sees_a_stale_clock() -> None:
+    machine, log, sink = _leader()
+    _write(log, 0, b"SET", b"a", b"1")
+    _write(log, 0, b"SET", b"k", b"v", b"PX", b"200", now_ms=NOW_MS + 300)
+    # The clock going back keeps the entry (and its ts) as it is.
+    _write(log, 0, b"INCR", b"n", now_ms=NOW_MS + 100)
+    log.end_batch()
+    assert [index for _, index, _ in sink.entries] == [1, 2]
+    assert machine.dbs[0].expires[b"k"] == NOW_MS + 500
+    follower = _replay(sink)
+    assert follower.digest() == machine.digest()
+    assert follower.dbs[0].expires[b"k"] == NOW_MS + 500

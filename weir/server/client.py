@@ -238,7 +238,9 @@ class Client(asyncio.Protocol):
             if argc == arity or (arity < 0 and argc >= -arity):
                 self.last_command = spec.name_bytes
                 return self._run(spec, argv)
-        return self._execute_checked(argv, argv[0].lower() if spec is None else spec.name_bytes, spec)
+        self._execute_checked(argv, argv[0].lower() if spec is None else spec.name_bytes, spec)
+        # Errors, QUEUED and the like never reach _run: the next command starts now.
+        self._clock_ns = _perf_ns()
 
     def _execute_checked(self, argv: list[bytes], name: bytes, spec: CommandSpec | None) -> None:
         """Every check of the dispatcher, in Redis's order, then the command."""
@@ -291,7 +293,7 @@ class Client(asyncio.Protocol):
             if spec.session:
                 reply = spec.handler(self, argv)
             elif spec.write:
-                reply = server.write(self, spec, argv)
+                reply = server.write(self, spec, argv, server.ms_at(started))
             else:
                 reply = spec.handler(server.machine.reader(self.db, server.ms_at(started)), argv)
         except CommandError as exc:
@@ -304,6 +306,14 @@ class Client(asyncio.Protocol):
             log.exception("command %r failed", argv[:2])
             spec.failed_calls += 1
             reply = ErrorReply(f"ERR internal error while running '{spec.full_name}': {exc}")
+        if reply is BLOCKED:
+            server.block(self, spec, argv)
+        elif type(reply) is _ERROR_REPLY:
+            self.reply_error(reply.message)
+        else:
+            self.reply(reply)
+        # Read after the reply is encoded: the next command starts here, and, as in
+        # Redis, building a command's reply is part of its time.
         ended = _perf_ns()
         self._clock_ns = ended
         elapsed_us = (ended - started) // 1000
@@ -311,12 +321,6 @@ class Client(asyncio.Protocol):
         spec.usec += elapsed_us
         if elapsed_us > server.slowlog_threshold_us >= 0:
             server.slowlog_add(self, argv, elapsed_us)
-        if reply is BLOCKED:
-            return server.block(self, spec, argv)
-        if type(reply) is _ERROR_REPLY:
-            self.reply_error(reply.message)
-        else:
-            self.reply(reply)
 
     def info_line(self) -> str:
         """One line of CLIENT LIST / CLIENT INFO."""

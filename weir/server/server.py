@@ -453,10 +453,11 @@ class Server:
 
     # --- writes -----------------------------------------------------------------------
 
-    def write(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> Any:
+    def write(self, client: Client, spec: CommandSpec, argv: list[bytes], now_ms: int) -> Any:
+        """A client's write, at `now_ms` (the dispatcher's clock reading)."""
         if self.persistence is not None and self.persistence.write_error is not None:
             self.check_writable()
-        reply = self.log.submit_one(client.db, argv, spec.handler)
+        reply = self.log.submit_one(client.db, argv, spec.handler, now_ms)
         if self.ready_keys:
             self.serve_blocked()
         return reply

@@ -58,23 +58,30 @@ class SingleNodeLog:
         self._last_ts = ts
         return ts
 
-    def submit_one(self, db: int, argv: list[bytes], handler: Handler) -> Any:
+    def submit_one(self, db: int, argv: list[bytes], handler: Handler, now_ms: int) -> Any:
         """submit() of a single command whose handler is known: the write hot path.
 
         Consecutive single writes to one database, up to end_batch(), share one
         entry (applied one by one as they come, replayed the same way), so the
         writes of an event-loop pass, from one pipeline or from many clients, cost
-        one log record instead of one per command.
+        one log record instead of one per command. Only writes of the same millisecond
+        share an entry: each command sees the entry's `ts` as its "now", which must
+        not fall behind the clock (a TTL would start in the past).
         """
         argvs = self._batch_argvs
         if argvs is not None:
-            if self._batch_db == db and len(argvs) < BATCH_COMMANDS_MAX:
+            if (
+                self._batch_db == db
+                and len(argvs) < BATCH_COMMANDS_MAX
+                and now_ms <= self._batch_ts
+            ):
                 argvs.append(argv)
                 return self.machine.apply_one(
                     self._batch_index, self._batch_ts, db, argv, handler, more=True
                 )
             self.end_batch()
-        ts = self.now_ts()
+        ts = now_ms if now_ms > self._last_ts else self._last_ts
+        self._last_ts = ts
         index = self.last_index + 1
         self.last_index = index
         self._batch_argvs = [argv]
