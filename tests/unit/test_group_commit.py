@@ -35,17 +35,18 @@ def _command(*args: bytes) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
-async def _one_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
+def _three_clients(tmp_path: Path) -> tuple[Server, list[Client], list[_Transport]]:
     server = Server(Settings(port=0, dir=str(tmp_path)))
     server.open_storage()
-    transports = []
-    clients = []
-    for _ in range(3):
-        client = Client(server)
-        transport = _Transport(server)
+    transports = [_Transport(server) for _ in range(3)]
+    clients = [Client(server) for _ in range(3)]
+    for client, transport in zip(clients, transports, strict=True):
         client.connection_made(transport)  # type: ignore[arg-type]
-        transports.append(transport)
-        clients.append(client)
+    return server, clients, transports
+
+
+async def _one_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
+    server, clients, transports = _three_clients(tmp_path)
     # One pass of the loop: each client's request arrives and is answered in turn.
     clients[0].data_received(_command(b"SET", b"a", b"1"))
     clients[1].data_received(_command(b"INCR", b"a"))
@@ -83,16 +84,7 @@ def test_the_shared_entry_replays_to_the_same_state(tmp_path: Path) -> None:
 
 
 async def _slow_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
-    server = Server(Settings(port=0, dir=str(tmp_path)))
-    server.open_storage()
-    transports = []
-    clients = []
-    for _ in range(3):
-        client = Client(server)
-        transport = _Transport(server)
-        client.connection_made(transport)  # type: ignore[arg-type]
-        transports.append(transport)
-        clients.append(client)
+    server, clients, transports = _three_clients(tmp_path)
     clients[0].data_received(_command(b"SET", b"a", b"1"))
     clients[1].data_received(_command(b"DEBUG", b"SLEEP", b"0.3"))
     clients[2].data_received(
