@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.unit.log.helpers import FailingFileIO
 from weir.config import Settings
 from weir.server.client import Client
 from weir.server.server import Server
@@ -108,5 +109,35 @@ def test_a_write_after_a_slow_command_gets_a_fresh_clock(tmp_path: Path) -> None
         assert get_reply == b"v\r\n"
         assert server.persistence is not None
         assert server.persistence.last_index() == 2
+    finally:
+        server.close_storage()
+
+
+async def _failing_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
+    server, clients, transports = _three_clients(tmp_path)
+    assert server.persistence is not None
+    disk = FailingFileIO()
+    disk.write_bytes_left = 0
+    server.persistence.storage._io = disk
+    clients[0].data_received(_command(b"SET", b"a", b"1"))
+    clients[1].data_received(_command(b"GET", b"a"))
+    await asyncio.sleep(0)
+    # The write failed: its acknowledgement waits, the read that shared its pass does not.
+    assert server.persistence.write_error is not None
+    assert transports[0].sent == []
+    assert transports[1].sent == [b"$1\r\n1\r\n"]
+    clients[2].data_received(_command(b"SET", b"b", b"2"))
+    assert transports[2].sent[0].startswith(b"-MISCONF ")
+    disk.write_bytes_left = None
+    server._retry_write()
+    return server, transports
+
+
+def test_a_failed_write_holds_only_its_own_acknowledgement(tmp_path: Path) -> None:
+    server, transports = asyncio.run(_failing_pass(tmp_path))
+    try:
+        assert transports[0].sent == [b"+OK\r\n"]
+        assert server.persistence is not None and server.persistence.write_error is None
+        assert server.persistence.last_index() == 1
     finally:
         server.close_storage()

@@ -107,6 +107,8 @@ class Client(asyncio.Protocol):
         self.patterns: dict[bytes, None] = {}
         self.monitor = False
         self.blocked: BlockState | None = None
+        # Made a write since its replies were last released (Server._write_failed).
+        self.wrote = False
         self.closing = False
         self._out: list[bytes] = []
         self._paused = False

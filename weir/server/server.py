@@ -232,6 +232,7 @@ class Server:
     def _release_held(self) -> None:
         held, self.held = self.held, {}
         for client in held:
+            client.wrote = False
             client.flush()
 
     def _write_failed(self, exc: LogWriteError) -> None:
@@ -239,6 +240,12 @@ class Server:
         if self.persistence.write_error is None:
             log.error("log write failed, refusing writes until it succeeds: %s", exc)
         self.persistence.write_error = exc
+        # Only replies acknowledging an unwritten write must wait for the retry. A
+        # reply that merely shared the pass goes now: reads made after the failure
+        # see the same state, and are not held either.
+        for client in [client for client in self.held if not client.wrote]:
+            del self.held[client]
+            client.flush()
         if self._retry_handle is None:
             self._retry_handle = asyncio.get_running_loop().call_later(1.0, self._retry_write)
 
@@ -457,6 +464,7 @@ class Server:
         """A client's write, at `now_ms` (the dispatcher's clock reading)."""
         if self.persistence is not None and self.persistence.write_error is not None:
             self.check_writable()
+        client.wrote = True
         reply = self.log.submit_one(client.db, argv, spec.handler, now_ms)
         if self.ready_keys:
             self.serve_blocked()
@@ -464,6 +472,7 @@ class Server:
 
     def write_multi(self, client: Client, argvs: list[list[bytes]]) -> list[Any]:
         self.check_writable()
+        client.wrote = True
         replies: list[Any] = self.log.submit(client.db, argvs, multi=True)
         if self.ready_keys:
             self.serve_blocked()
@@ -536,6 +545,7 @@ class Server:
                     if reply is BLOCKED:
                         break
                     self.unblock(client)
+                    client.wrote = True
                     client.reply(reply)
                     self._resume(client)
 
