@@ -149,9 +149,10 @@ class Server:
         self.last_bgsave_seconds = -1
         self.snapshots_taken = 0
         self._persist_task: asyncio.Task[None] | None = None
-        # ms_at(): the wall clock minus the perf counter, and when that was measured.
-        self._wall_minus_perf_ns = time.time_ns() - time.perf_counter_ns()
-        self._clock_anchor_ns = time.perf_counter_ns()
+        # ms_at(): the wall clock minus the perf counter, and when that was measured
+        # (never yet: the first call anchors).
+        self._wall_minus_perf_ns = 0
+        self._clock_anchor_ns = -CLOCK_ANCHOR_NS - 1
 
     # --- durability -------------------------------------------------------------------
 
@@ -446,7 +447,8 @@ class Server:
             self.monitors.remove(client)
 
     def now_ms(self) -> int:
-        return int(time.time() * 1000)
+        """Wall-clock milliseconds, from the same anchored clock as the dispatcher's."""
+        return self.ms_at(time.perf_counter_ns())
 
     def ms_at(self, perf_ns: int) -> int:
         """Wall-clock milliseconds at a perf_counter_ns() reading the caller already took:

@@ -50,9 +50,9 @@ class SingleNodeLog:
         self._batch_ts = 0
         self._batch_db = 0
 
-    def now_ts(self) -> int:
-        """The leader's clock for a new entry, never going backwards."""
-        ts = int(time.time() * 1000)
+    def now_ts(self, now_ms: int) -> int:
+        """The ts of a new entry: the leader's clock reading, never going backwards."""
+        ts = now_ms
         if ts < self._last_ts:
             ts = self._last_ts
         self._last_ts = ts
@@ -80,8 +80,7 @@ class SingleNodeLog:
                     self._batch_index, self._batch_ts, db, argv, handler, more=True
                 )
             self.end_batch()
-        ts = now_ms if now_ms > self._last_ts else self._last_ts
-        self._last_ts = ts
+        ts = self.now_ts(now_ms)
         index = self.last_index + 1
         self.last_index = index
         self._batch_argvs = [argv]
@@ -106,7 +105,7 @@ class SingleNodeLog:
     def submit(self, db: int, argvs: list[list[bytes]], multi: bool = False) -> Any:
         """Append one command entry and apply it; returns the command's reply (or raises)."""
         self.end_batch()
-        ts = self.now_ts()
+        ts = self.now_ts(int(time.time() * 1000))
         data = pack_command(ts, db, argvs, multi)
         index = self.last_index + 1
         self.sink.add(self.term, index, data)
