@@ -59,6 +59,7 @@ NATIVE_MODULES: dict[str, str] = {
     "weir.resp._cwriter": "resp/_cwriter.c",
     "weir.state._cscores": "state/_cscores.c",
     "weir.state._centry": "state/_centry.c",
+    "weir.state._cprefetch": "state/_cprefetch.c",
 }
 # Written by setup.py next to this file: the source hash each extension was built from.
 HASHES_FILE = "_compiled_hashes.txt"

@@ -139,21 +139,25 @@ def parse_scan_options(argv: list[bytes], start: int, allow_type: bool) -> tuple
 
 @command("del", -2, "write", 1, -1, 1, "@keyspace")
 def del_command(ctx: Ctx, argv: list[bytes]) -> int:
+    ctx.prefetch(argv, 1, 1)
     return sum(1 for key in argv[1:] if ctx.delete(key))
 
 
 @command("unlink", -2, "write fast", 1, -1, 1, "@keyspace")
 def unlink_command(ctx: Ctx, argv: list[bytes]) -> int:
+    ctx.prefetch(argv, 1, 1)
     return sum(1 for key in argv[1:] if ctx.delete(key))
 
 
 @command("exists", -2, "readonly fast", 1, -1, 1, "@keyspace")
 def exists_command(ctx: Ctx, argv: list[bytes]) -> int:
+    ctx.prefetch(argv, 1, 1)
     return sum(1 for key in argv[1:] if ctx.lookup(key) is not None)
 
 
 @command("touch", -2, "readonly fast", 1, -1, 1, "@keyspace")
 def touch_command(ctx: Ctx, argv: list[bytes]) -> int:
+    ctx.prefetch(argv, 1, 1)
     return sum(1 for key in argv[1:] if ctx.lookup(key) is not None)
 
 

@@ -264,6 +264,7 @@ def getex_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
 @command("mget", -2, "readonly fast", 1, -1, 1, "@string")
 def mget_command(ctx: Ctx, argv: list[bytes]) -> list[bytes | None]:
     out: list[bytes | None] = []
+    ctx.prefetch(argv, 1, 1)
     for key in argv[1:]:
         value = ctx.lookup(key)
         out.append(value if type(value) is bytes else None)
@@ -278,6 +279,7 @@ def _pairs_or_error(argv: list[bytes], name: str) -> None:
 @command("mset", -3, "write denyoom", 1, -1, 2, "@string")
 def mset_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _pairs_or_error(argv, "mset")
+    ctx.prefetch(argv, 1, 2)
     for i in range(1, len(argv), 2):
         ctx.put(argv[i], argv[i + 1])
     return OK
@@ -286,6 +288,7 @@ def mset_command(ctx: Ctx, argv: list[bytes]) -> Any:
 @command("msetnx", -3, "write denyoom", 1, -1, 2, "@string")
 def msetnx_command(ctx: Ctx, argv: list[bytes]) -> int:
     _pairs_or_error(argv, "msetnx")
+    ctx.prefetch(argv, 1, 2)
     if any(ctx.lookup(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
     for i in range(1, len(argv), 2):

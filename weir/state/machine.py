@@ -23,6 +23,11 @@ from weir.state.keyspace import Database
 from weir.state.rng import EntryRandom
 from weir.state.types import BY_CLASS, EncodingLimits
 
+try:
+    from weir.state._cprefetch import prefetch_keys as _prefetch_keys
+except ImportError:  # not built: commands run the same, without the prefetch hint
+    _prefetch_keys = None  # type: ignore[assignment]
+
 log = logging.getLogger("weir.state")
 
 DATABASES = 16
@@ -72,6 +77,12 @@ class Ctx:
         return self.machine.limits
 
     # --- lookups ------------------------------------------------------------------
+
+    def prefetch(self, argv: list[bytes], start: int, step: int) -> None:
+        """Warm the cache for the keys argv[start::step] before a multi-key command
+        walks them: their dict misses overlap instead of queueing (weir/state/_cprefetch.c)."""
+        if _prefetch_keys is not None and len(argv) > start + step:  # one key: nothing to overlap
+            _prefetch_keys(self.db.data, argv, start, step)
 
     def lookup(self, key: bytes) -> Any:
         """The live value of `key`, or None. Applying deletes an expired key it meets."""

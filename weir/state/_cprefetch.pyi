@@ -1,0 +1,3 @@
+from typing import Any
+
+def prefetch_keys(data: dict[bytes, Any], items: list[bytes], start: int, step: int) -> None: ...
