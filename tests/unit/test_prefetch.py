@@ -1,5 +1,6 @@
-"""The multi-key prefetch (weir/state/_cprefetch.c) only reads: dicts, refcounts and
-command results are the same with it, for every index width and key kind it meets."""
+"""The prefetch for multi-key commands and pipelined batches (weir/state/_cprefetch.c)
+only reads: dicts, refcounts and command results are the same with it, for every index
+width and key kind it meets."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ def test_prefetch_changes_nothing(data: dict[Any, Any]) -> None:
     items = repr(list(data.items()))  # a string: holds no reference to what it shows
     for start, step in [(0, 1), (1, 1), (1, 2), (2, 3), (44, 1), (45, 1), (1000, 7)]:
         _cprefetch.prefetch_keys(data, probe, start, step)
+    frames: list[Any] = [[b"GET", key] for key in probe] + [[b"PING"], [], (b"GET", probe[1]), b"GET"]
+    _cprefetch.prefetch_frames(data, frames)
+    del frames  # it holds references of its own
     assert (sys.getrefcount(value), [sys.getrefcount(k) for k in probe]) == refs
     assert repr(list(data.items())) == items
 
@@ -95,6 +99,14 @@ def test_bad_arguments_are_refused(args: tuple[Any, ...], error: type[Exception]
     assert _cprefetch is not None
     with pytest.raises(error):
         _cprefetch.prefetch_keys(*args)
+
+
+@needs_c
+@pytest.mark.parametrize("args", [({},), ([], []), ({}, ()), ({}, [], 0)])
+def test_bad_frames_arguments_are_refused(args: tuple[Any, ...]) -> None:
+    assert _cprefetch is not None
+    with pytest.raises(TypeError):
+        _cprefetch.prefetch_frames(*args)
 
 
 def test_multi_key_commands_on_a_large_keyspace() -> None:

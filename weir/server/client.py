@@ -20,6 +20,11 @@ from weir.resp.encoder import Encoder, encode_error
 from weir.resp.parser import ParserLimits, RequestStream, request_reader
 from weir.resp.reply import NO_REPLY, QUEUED, ErrorReply, PushReply
 
+try:
+    from weir.state._cprefetch import prefetch_frames as _prefetch_frames
+except ImportError:  # not built: batches run the same, without the prefetch hint
+    _prefetch_frames = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from weir.server.server import Server
 
@@ -143,6 +148,9 @@ class Client(asyncio.Protocol):
             now_ns = _perf_ns()
             self._clock_ns = now_ns
             self.last_interaction = self.server.ms_at(now_ns) / 1000
+            if len(frames) > 1 and _prefetch_frames is not None:
+                # A pipelined batch: its keys' cache misses overlap (weir/state/_cprefetch.c).
+                _prefetch_frames(self.server.machine.dbs[self.db].data, frames)
             for argv in frames:
                 if self.closing or self.blocked is not None:
                     if self.blocked is not None and not self.closing:

@@ -1,5 +1,6 @@
 /*
- * Memory prefetch for commands that touch many keys (MSET, MGET, DEL ...).
+ * Memory prefetch for commands that touch many keys (MSET, MGET, DEL ...) and for
+ * pipelined batches.
  *
  * A lookup in a large keyspace dict misses the cache three or four times in a
  * row: the index slot, the entry, the stored key (to compare it) and the old
@@ -9,8 +10,11 @@
  * memory_prefetch.c. It only reads and prefetches: the command then does its
  * ordinary dict operations, now on cached lines.
  *
+ * prefetch_frames does the same across a pipelined batch: the first key of
+ * each command, so sixteen pipelined GETs wait for their misses together.
+ *
  * The dict layout is CPython's own (internal/pycore_dict.h). On a version
- * whose layout this was not written for, prefetch_keys does nothing.
+ * whose layout this was not written for, both functions do nothing.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,32 +38,36 @@ static Py_ssize_t index_at(PyDictKeysObject *keys, size_t slot) {
     }
 }
 
-static void prefetch_round(PyDictObject *dict, PyObject *const *items, Py_ssize_t count, Py_ssize_t step) {
-    PyDictKeysObject *keys = dict->ma_keys;
-    size_t mask = ((size_t)1 << keys->dk_log2_size) - 1;
+/* Prefetch, level by level, what looking up each of keys[0..n) in dict will read. */
+static void prefetch_round(PyDictObject *dict, PyObject **keys, Py_ssize_t n) {
+    PyDictKeysObject *dk = dict->ma_keys;
+    size_t mask = ((size_t)1 << dk->dk_log2_size) - 1;
+    int width = dk->dk_log2_index_bytes - dk->dk_log2_size;
+    char *entries = dk->dk_indices + ((size_t)1 << dk->dk_log2_index_bytes);
+    int unicode = dk->dk_kind != DICT_KEYS_GENERAL;
     size_t slots[ROUND];
     Py_ssize_t found[ROUND];
-    char *entries = keys->dk_indices + ((size_t)1 << keys->dk_log2_index_bytes);
-    int unicode = keys->dk_kind != DICT_KEYS_GENERAL;
-    Py_ssize_t n = 0;
+    Py_ssize_t m = 0;
 
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *key = items[i * step];
-        Py_hash_t hash = PyObject_Hash(key);  /* bytes cache their hash: the dict op reuses it */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* Bytes and str only: their hash runs no Python code (which could change the
+         * lists read here) and is cached, so the command's own dict op reuses it. */
+        if (!PyBytes_CheckExact(keys[i]) && !PyUnicode_CheckExact(keys[i])) continue;
+        Py_hash_t hash = PyObject_Hash(keys[i]);
         if (hash == -1) {
-            PyErr_Clear();  /* unhashable: the command's own dict op reports it */
+            PyErr_Clear();
             continue;
         }
-        slots[n] = (size_t)hash & mask;
-        __builtin_prefetch(keys->dk_indices + (slots[n] << (keys->dk_log2_index_bytes - keys->dk_log2_size)));
-        n++;
+        slots[m] = (size_t)hash & mask;
+        __builtin_prefetch(dk->dk_indices + (slots[m] << width));
+        m++;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        found[i] = index_at(keys, slots[i]);
+    for (Py_ssize_t i = 0; i < m; i++) {
+        found[i] = index_at(dk, slots[i]);
         if (found[i] >= 0)
             __builtin_prefetch(entries + found[i] * (unicode ? sizeof(PyDictUnicodeEntry) : sizeof(PyDictKeyEntry)));
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < m; i++) {
         if (found[i] < 0) continue;
         PyObject *key, *value;
         if (unicode) {
@@ -71,13 +79,21 @@ static void prefetch_round(PyDictObject *dict, PyObject *const *items, Py_ssize_
             key = entry->me_key;
             value = entry->me_value;
         }
+        /* A bytes object's characters start 32 bytes in: often on the next line. */
         if (key != NULL) {
             __builtin_prefetch(key);
-            /* A bytes key's characters start 32 bytes in: often on the next line. */
             __builtin_prefetch((char *)key + 48);
         }
-        if (value != NULL) __builtin_prefetch(value);
+        if (value != NULL) {
+            __builtin_prefetch(value);
+            __builtin_prefetch((char *)value + 48);
+        }
     }
+}
+
+/* Worth it only where the dict has outgrown the cache; split dicts keep values elsewhere. */
+static int worth_prefetching(PyObject *dict) {
+    return ((PyDictObject *)dict)->ma_values == NULL && ((PyDictObject *)dict)->ma_used >= 4096;
 }
 #endif
 
@@ -95,17 +111,46 @@ static PyObject *prefetch_keys(PyObject *self, PyObject *const *args, Py_ssize_t
         return NULL;
     }
 #ifdef WEIR_PREFETCH
-    PyDictObject *dict = (PyDictObject *)args[0];
+    if (!worth_prefetching(args[0])) Py_RETURN_NONE;
+    PyObject **items = ((PyListObject *)args[1])->ob_item;
     Py_ssize_t size = PyList_GET_SIZE(args[1]);
-    /* A small dict is cached already; a split dict keeps its values elsewhere. */
-    if (dict->ma_values == NULL && dict->ma_used >= 4096 && start < size) {
-        PyObject *const *items = ((PyListObject *)args[1])->ob_item + start;
-        Py_ssize_t count = (size - start + step - 1) / step;
-        for (Py_ssize_t done = 0; done < count; done += ROUND) {
-            Py_ssize_t todo = count - done < ROUND ? count - done : ROUND;
-            prefetch_round(dict, items + done * step, todo, step);
+    PyObject *keys[ROUND];
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = start; i < size; i += step) {
+        keys[n++] = items[i];
+        if (n == ROUND) {
+            prefetch_round((PyDictObject *)args[0], keys, n);
+            n = 0;
         }
     }
+    if (n) prefetch_round((PyDictObject *)args[0], keys, n);
+#endif
+    Py_RETURN_NONE;
+}
+
+/* prefetch_frames(dict, frames): prefetch for frame[1] of each argv list in frames, the
+ * key of most commands, before a pipelined batch runs. */
+static PyObject *prefetch_frames(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "prefetch_frames(dict, list)");
+        return NULL;
+    }
+#ifdef WEIR_PREFETCH
+    if (!worth_prefetching(args[0])) Py_RETURN_NONE;
+    PyObject **frames = ((PyListObject *)args[1])->ob_item;
+    Py_ssize_t size = PyList_GET_SIZE(args[1]);
+    PyObject *keys[ROUND];
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *frame = frames[i];
+        if (!PyList_CheckExact(frame) || PyList_GET_SIZE(frame) < 2) continue;
+        keys[n++] = PyList_GET_ITEM(frame, 1);
+        if (n == ROUND) {
+            prefetch_round((PyDictObject *)args[0], keys, n);
+            n = 0;
+        }
+    }
+    if (n) prefetch_round((PyDictObject *)args[0], keys, n);
 #endif
     Py_RETURN_NONE;
 }
@@ -113,6 +158,8 @@ static PyObject *prefetch_keys(PyObject *self, PyObject *const *args, Py_ssize_t
 static PyMethodDef methods[] = {
     {"prefetch_keys", (PyCFunction)(void (*)(void))prefetch_keys, METH_FASTCALL,
      "prefetch_keys(dict, items, start, step): prefetch dict's lines for the keys items[start::step]."},
+    {"prefetch_frames", (PyCFunction)(void (*)(void))prefetch_frames, METH_FASTCALL,
+     "prefetch_frames(dict, frames): prefetch dict's lines for frame[1] of each argv in frames."},
     {NULL},
 };
 
