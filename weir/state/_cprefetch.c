@@ -91,6 +91,25 @@ static void prefetch_round(PyDictObject *dict, PyObject **keys, Py_ssize_t n) {
     }
 }
 
+/* Keys gathered for one round; a full round is prefetched at once. */
+typedef struct {
+    PyDictObject *dict;
+    PyObject *keys[ROUND];
+    Py_ssize_t n;
+} Batch;
+
+static void batch_add(Batch *batch, PyObject *key) {
+    batch->keys[batch->n++] = key;
+    if (batch->n == ROUND) {
+        prefetch_round(batch->dict, batch->keys, batch->n);
+        batch->n = 0;
+    }
+}
+
+static void batch_end(Batch *batch) {
+    if (batch->n) prefetch_round(batch->dict, batch->keys, batch->n);
+}
+
 /* Worth it only where the dict has outgrown the cache; split dicts keep values elsewhere. */
 static int worth_prefetching(PyObject *dict) {
     return ((PyDictObject *)dict)->ma_values == NULL && ((PyDictObject *)dict)->ma_used >= 4096;
@@ -112,18 +131,9 @@ static PyObject *prefetch_keys(PyObject *self, PyObject *const *args, Py_ssize_t
     }
 #ifdef WEIR_PREFETCH
     if (!worth_prefetching(args[0])) Py_RETURN_NONE;
-    PyObject **items = ((PyListObject *)args[1])->ob_item;
-    Py_ssize_t size = PyList_GET_SIZE(args[1]);
-    PyObject *keys[ROUND];
-    Py_ssize_t n = 0;
-    for (Py_ssize_t i = start; i < size; i += step) {
-        keys[n++] = items[i];
-        if (n == ROUND) {
-            prefetch_round((PyDictObject *)args[0], keys, n);
-            n = 0;
-        }
-    }
-    if (n) prefetch_round((PyDictObject *)args[0], keys, n);
+    Batch batch = {.dict = (PyDictObject *)args[0], .n = 0};
+    for (Py_ssize_t i = start; i < PyList_GET_SIZE(args[1]); i += step) batch_add(&batch, PyList_GET_ITEM(args[1], i));
+    batch_end(&batch);
 #endif
     Py_RETURN_NONE;
 }
@@ -137,20 +147,12 @@ static PyObject *prefetch_frames(PyObject *self, PyObject *const *args, Py_ssize
     }
 #ifdef WEIR_PREFETCH
     if (!worth_prefetching(args[0])) Py_RETURN_NONE;
-    PyObject **frames = ((PyListObject *)args[1])->ob_item;
-    Py_ssize_t size = PyList_GET_SIZE(args[1]);
-    PyObject *keys[ROUND];
-    Py_ssize_t n = 0;
-    for (Py_ssize_t i = 0; i < size; i++) {
-        PyObject *frame = frames[i];
-        if (!PyList_CheckExact(frame) || PyList_GET_SIZE(frame) < 2) continue;
-        keys[n++] = PyList_GET_ITEM(frame, 1);
-        if (n == ROUND) {
-            prefetch_round((PyDictObject *)args[0], keys, n);
-            n = 0;
-        }
+    Batch batch = {.dict = (PyDictObject *)args[0], .n = 0};
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(args[1]); i++) {
+        PyObject *frame = PyList_GET_ITEM(args[1], i);
+        if (PyList_CheckExact(frame) && PyList_GET_SIZE(frame) >= 2) batch_add(&batch, PyList_GET_ITEM(frame, 1));
     }
-    if (n) prefetch_round((PyDictObject *)args[0], keys, n);
+    batch_end(&batch);
 #endif
     Py_RETURN_NONE;
 }
