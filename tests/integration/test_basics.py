@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 import redis
@@ -100,3 +101,46 @@ def test_pubsub_patterns(r: redis.Redis) -> None:
     assert message["type"] == "pmessage"
     assert message["channel"] == b"news.tech" and message["data"] == b"hi"
     sub.close()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_sharded_pubsub(weir_proc: ServerProcess, protocol: int) -> None:
+    """SSUBSCRIBE/SPUBLISH: a channel namespace of its own, shown by PUBSUB, CLIENT LIST and INFO."""
+    r = redis.Redis(port=weir_proc.port, protocol=protocol)
+    sub = r.pubsub()
+    sub.ssubscribe("orders", "users")
+    assert [sub.get_sharded_message(timeout=1)["type"] for _ in range(2)] == ["ssubscribe"] * 2
+    plain = r.pubsub()
+    plain.psubscribe("*")
+    assert plain.get_message(timeout=1)["type"] == "psubscribe"
+    assert sorted(r.pubsub_shardchannels()) == [b"orders", b"users"]
+    assert r.pubsub_shardnumsub("orders", "nope") == [(b"orders", 1), (b"nope", 0)]
+    assert r.pubsub_channels() == [] and r.pubsub_numsub("orders") == [(b"orders", 0)]
+    assert r.info("stats")["pubsubshard_channels"] == 2
+    assert any(c["ssub"] == "2" and "P" in c["flags"] for c in r.client_list())
+
+    assert r.spublish("orders", "o1") == 1  # the pattern subscriber does not hear it
+    message = sub.get_sharded_message(timeout=1)
+    assert (message["type"], message["channel"], message["data"]) == ("smessage", b"orders", b"o1")
+    assert plain.get_message(timeout=0.2) is None
+    assert r.publish("orders", "plain") == 1  # the pattern subscriber only
+    assert sub.get_sharded_message(timeout=0.2) is None
+
+    sub.sunsubscribe("orders")
+    assert sub.get_sharded_message(timeout=1)["type"] == "sunsubscribe"
+    assert r.spublish("orders", "o2") == 0
+    assert r.pubsub_shardchannels() == [b"users"]
+    sub.close()  # a dropped connection leaves no subscription behind
+    plain.close()
+    deadline = time.monotonic() + 5
+    while r.pubsub_shardchannels() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the server sees the close when its loop next runs
+    assert r.pubsub_shardchannels() == [] and r.info("stats")["pubsubshard_channels"] == 0
+    r.close()
+
+
+def test_reset_drops_shard_subscriptions(weir_proc: ServerProcess) -> None:
+    reply = raw(weir_proc.port, b"SSUBSCRIBE a\r\nRESET\r\nPUBSUB SHARDNUMSUB a\r\nGET k\r\n")
+    assert reply == (
+        b"*3\r\n$10\r\nssubscribe\r\n$1\r\na\r\n:1\r\n+RESET\r\n*2\r\n$1\r\na\r\n:0\r\n$-1\r\n"
+    )

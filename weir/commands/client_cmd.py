@@ -47,9 +47,9 @@ def _type_filter(raw: bytes) -> Callable[[Client], bool]:
     """CLIENT LIST/KILL TYPE: weir has no replication links, so master/replica match nobody."""
     kind = raw.lower()
     if kind == b"normal":
-        return lambda c: not (c.channels or c.patterns)
+        return lambda c: not c.subscribed()
     if kind == b"pubsub":
-        return lambda c: bool(c.channels or c.patterns)
+        return lambda c: c.subscribed()
     if kind in (b"master", b"slave", b"replica"):
         return lambda c: False
     raise CommandError(f"ERR Unknown client type '{raw.decode('utf-8', 'replace')}'")

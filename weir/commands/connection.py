@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def ping_command(client: Client, argv: list[bytes]) -> Any:
     if len(argv) > 2:
         raise CommandError("ERR wrong number of arguments for 'ping' command")
-    if (client.channels or client.patterns) and client.proto == 2:
+    if client.subscribed() and client.proto == 2:
         return [b"pong", argv[1] if len(argv) == 2 else b""]
     return argv[1] if len(argv) == 2 else PONG
 
@@ -141,12 +141,7 @@ def reset_command(client: Client, argv: list[bytes]) -> Any:
     client.multi = None
     client.multi_error = False
     server.unwatch_all(client)
-    for channel in list(client.channels):
-        server.unsubscribe(server.channels, channel, client)
-    for pattern in list(client.patterns):
-        server.unsubscribe(server.patterns, pattern, client)
-    client.channels.clear()
-    client.patterns.clear()
+    server.unsubscribe_all(client)
     if client.monitor:
         client.monitor = False
         if client in server.monitors:

@@ -221,7 +221,7 @@ def _stats(server: Server) -> Lines:
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", len(server.channels)),
         ("pubsub_patterns", len(server.patterns)),
-        ("pubsubshard_channels", 0),
+        ("pubsubshard_channels", len(server.shard_channels)),
         ("latest_fork_usec", 0),
         ("total_forks", 0),
         ("total_error_replies", stats.errors),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from weir.commands.table import command, container
@@ -16,7 +17,12 @@ _FLAGS = "session pubsub noscript loading stale"
 
 
 def _count(client: Client) -> int:
+    """The count in (un)subscribe replies: shard channels are counted apart, as in Redis."""
     return len(client.channels) + len(client.patterns)
+
+
+def _shard_count(client: Client) -> int:
+    return len(client.shard_channels)
 
 
 @command("subscribe", -2, _FLAGS, categories="@pubsub")
@@ -26,6 +32,16 @@ def subscribe_command(client: Client, argv: list[bytes]) -> Any:
             client.channels[channel] = None
             client.server.subscribe(client.server.channels, channel, client)
         client.reply(PushReply([b"subscribe", channel, _count(client)]))
+    return NO_REPLY
+
+
+@command("ssubscribe", -2, _FLAGS, 1, -1, 1, categories="@pubsub")
+def ssubscribe_command(client: Client, argv: list[bytes]) -> Any:
+    for channel in argv[1:]:
+        if channel not in client.shard_channels:
+            client.shard_channels[channel] = None
+            client.server.subscribe(client.server.shard_channels, channel, client)
+        client.reply(PushReply([b"ssubscribe", channel, _shard_count(client)]))
     return NO_REPLY
 
 
@@ -39,16 +55,23 @@ def psubscribe_command(client: Client, argv: list[bytes]) -> Any:
     return NO_REPLY
 
 
-def _unsubscribe(client: Client, argv: list[bytes], kind: bytes, mine: dict[bytes, None], table: Any) -> Any:
+def _unsubscribe(
+    client: Client,
+    argv: list[bytes],
+    kind: bytes,
+    mine: dict[bytes, None],
+    table: dict[bytes, dict[Client, None]],
+    count: Callable[[Client], int] = _count,
+) -> Any:
     names = argv[1:] or list(mine)
     if not names:
-        client.reply(PushReply([kind, None, _count(client)]))
+        client.reply(PushReply([kind, None, count(client)]))
         return NO_REPLY
     for name in names:
         if name in mine:
             del mine[name]
             client.server.unsubscribe(table, name, client)
-        client.reply(PushReply([kind, name, _count(client)]))
+        client.reply(PushReply([kind, name, count(client)]))
     return NO_REPLY
 
 
@@ -62,6 +85,17 @@ def punsubscribe_command(client: Client, argv: list[bytes]) -> Any:
     return _unsubscribe(client, argv, b"punsubscribe", client.patterns, client.server.patterns)
 
 
+@command("sunsubscribe", -1, _FLAGS, 1, -1, 1, categories="@pubsub")
+def sunsubscribe_command(client: Client, argv: list[bytes]) -> Any:
+    server = client.server
+    return _unsubscribe(client, argv, b"sunsubscribe", client.shard_channels, server.shard_channels, _shard_count)
+
+
+@command("spublish", 3, "session pubsub loading stale fast may_replicate", 1, 1, 1, categories="@pubsub")
+def spublish_command(client: Client, argv: list[bytes]) -> int:
+    return client.server.spublish(argv[1], argv[2])
+
+
 @command("publish", 3, "session pubsub loading stale fast may_replicate", categories="@pubsub")
 def publish_command(client: Client, argv: list[bytes]) -> int:
     return client.server.publish(argv[1], argv[2])
@@ -72,21 +106,31 @@ container("pubsub", -2)
 
 @command("channels", -2, "session pubsub loading stale", container="pubsub")
 def pubsub_channels_command(client: Client, argv: list[bytes]) -> Any:
+    return _active(argv, client.server.channels)
+
+
+def _active(argv: list[bytes], table: dict[bytes, Any]) -> list[bytes]:
+    """PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the channels with a subscriber."""
     if len(argv) > 3:
-        raise CommandError("ERR wrong number of arguments for 'pubsub|channels' command")
-    names = list(client.server.channels)
+        name = argv[1].decode("utf-8", "replace")  # as the client spelled it, like Redis
+        raise CommandError(f"ERR unknown subcommand or wrong number of arguments for '{name}'. Try PUBSUB HELP.")
+    names = list(table)
     if len(argv) == 3:
         match = compile_glob(argv[2])
         names = [n for n in names if match(n)]
     return names
 
 
-@command("numsub", -2, "session pubsub loading stale", container="pubsub")
-def pubsub_numsub_command(client: Client, argv: list[bytes]) -> Any:
+def _numsub(argv: list[bytes], table: dict[bytes, Any]) -> list[Any]:
     out: list[Any] = []
     for channel in argv[2:]:
-        out += [channel, len(client.server.channels.get(channel, ()))]
+        out += [channel, len(table.get(channel, ()))]
     return out
+
+
+@command("numsub", -2, "session pubsub loading stale", container="pubsub")
+def pubsub_numsub_command(client: Client, argv: list[bytes]) -> Any:
+    return _numsub(argv, client.server.channels)
 
 
 @command("numpat", 2, "session pubsub loading stale", container="pubsub")
@@ -96,15 +140,12 @@ def pubsub_numpat_command(client: Client, argv: list[bytes]) -> int:
 
 @command("shardchannels", -2, "session pubsub loading stale", container="pubsub")
 def pubsub_shardchannels_command(client: Client, argv: list[bytes]) -> Any:
-    return []
+    return _active(argv, client.server.shard_channels)
 
 
 @command("shardnumsub", -2, "session pubsub loading stale", container="pubsub")
 def pubsub_shardnumsub_command(client: Client, argv: list[bytes]) -> Any:
-    out: list[Any] = []
-    for channel in argv[2:]:
-        out += [channel, 0]
-    return out
+    return _numsub(argv, client.server.shard_channels)
 
 
 @command("help", 2, "session loading stale", container="pubsub")

@@ -110,6 +110,7 @@ class Client(asyncio.Protocol):
         # Ordered, so UNSUBSCRIBE with no argument answers in subscription order as Redis does.
         self.channels: dict[bytes, None] = {}
         self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
         self.monitor = False
         self.blocked: BlockState | None = None
         # Made a write since its replies were last released (Server._write_failed).
@@ -216,6 +217,10 @@ class Client(asyncio.Protocol):
             self.flush()
             self.transport.close()
 
+    def subscribed(self) -> bool:
+        """In subscribed mode: listening on a channel, a pattern or a shard channel."""
+        return bool(self.channels or self.patterns or self.shard_channels)
+
     def set_proto(self, proto: int) -> None:
         self.proto = proto
         self.encoder = ENCODERS[proto]
@@ -240,6 +245,7 @@ class Client(asyncio.Protocol):
             and self.authenticated
             and not self.channels
             and not self.patterns
+            and not self.shard_channels
             and self.server.pause_mode is None
             and not self.server.monitors
         ):
@@ -284,7 +290,7 @@ class Client(asyncio.Protocol):
                 return self.reply_error("ERR Command not allowed inside a transaction")
             self.multi.append(argv)
             return self.reply(QUEUED)
-        if (self.channels or self.patterns) and self.proto == 2 and name not in _SUBSCRIBED_ALLOWED:
+        if self.subscribed() and self.proto == 2 and name not in _SUBSCRIBED_ALLOWED:
             return self.reply_error(
                 f"ERR Can't execute '{spec.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
@@ -340,7 +346,7 @@ class Client(asyncio.Protocol):
             flags += "x"
         if self.blocked is not None:
             flags += "b"
-        if self.channels or self.patterns:
+        if self.subscribed():
             flags += "P"
         if self.monitor:
             flags += "O"
@@ -358,7 +364,7 @@ class Client(asyncio.Protocol):
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self._fd()} "
             f"name={self.name.decode(errors='replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={flags} db={self.db} "
-            f"sub={len(self.channels)} psub={len(self.patterns)} ssub=0 "
+            f"sub={len(self.channels)} psub={len(self.patterns)} ssub={len(self.shard_channels)} "
             f"multi={-1 if self.multi is None else len(self.multi)} qbuf={qbuf} "
             f"qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
             f"tot-mem=0 events=r cmd={self._last_command_name()} user={self.user} "

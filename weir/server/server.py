@@ -111,6 +111,7 @@ class Server:
         self.deferred: dict[Client, list[list[bytes]]] = {}
         self.channels: dict[bytes, dict[Client, None]] = {}
         self.patterns: dict[bytes, dict[Client, None]] = {}
+        self.shard_channels: dict[bytes, dict[Client, None]] = {}
         self.slowlog: deque[SlowlogEntry] = deque(maxlen=SLOWLOG_ENTRIES_MAX_DEFAULT)
         self.slowlog_next_id = 0
         self.slowlog_threshold_us = 10_000
@@ -437,12 +438,7 @@ class Server:
         self.unwatch_all(client)
         self.unblock(client)
         self.deferred.pop(client, None)
-        for channel in list(client.channels):
-            self._drop_sub(self.channels, channel, client)
-        for pattern in list(client.patterns):
-            self._drop_sub(self.patterns, pattern, client)
-        client.channels.clear()
-        client.patterns.clear()
+        self.unsubscribe_all(client)
         if client.monitor and client in self.monitors:
             self.monitors.remove(client)
 
@@ -636,6 +632,26 @@ class Server:
     def unsubscribe(self, table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
         self._drop_sub(table, name, client)
 
+    def unsubscribe_all(self, client: Client) -> None:
+        """Drop every channel, pattern and shard channel subscription of `client`, silently."""
+        for mine, table in (
+            (client.channels, self.channels),
+            (client.patterns, self.patterns),
+            (client.shard_channels, self.shard_channels),
+        ):
+            for name in mine:
+                self._drop_sub(table, name, client)
+            mine.clear()
+
+    def spublish(self, channel: bytes, message: bytes) -> int:
+        """SPUBLISH: shard channel subscribers only (patterns never see shard messages)."""
+        members = self.shard_channels.get(channel)
+        if members:
+            for client in list(members):
+                client.push(PushReply([b"smessage", channel, message]))
+        self.stats.pubsub_messages += 1
+        return len(members) if members else 0
+
     def publish(self, channel: bytes, message: bytes) -> int:
         from weir.glob import compile_glob
 
@@ -706,7 +722,7 @@ class Server:
         idle = [
             client for client in self.clients.values()
             if now - client.last_interaction > limit
-            and client.blocked is None and not client.channels and not client.patterns
+            and client.blocked is None and not client.subscribed()
             and not client.monitor and client.transport is not None
         ]
         for client in idle:
