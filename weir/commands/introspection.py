@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from weir.commands.args import help_reply
@@ -38,6 +40,12 @@ GROUPS = {
 }
 
 
+# Redis 7.0's key specs by command name (scripts/key_specs_from_redis.py writes the file):
+# where each command's keys are and what it does to them.
+KeySpec = dict[str, Any]
+KEY_SPECS: dict[str, list[KeySpec]] = json.loads((Path(__file__).parent / "key_specs.json").read_text())
+
+
 def visible(spec: CommandSpec) -> bool:
     return "internal" not in spec.flags and not spec.name.startswith("__")
 
@@ -59,7 +67,20 @@ def categories_of(spec: CommandSpec) -> list[str]:
     return ["@" + c for c in ordered + [c for c in names if c not in CATEGORY_ORDER]]
 
 
+def _reply_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k.encode(): _reply_value(v) for k, v in value.items()}
+    return value.encode() if isinstance(value, str) else value
+
+
 def _key_specs(spec: CommandSpec) -> list[dict[bytes, Any]]:
+    known = KEY_SPECS.get(spec.full_name)
+    if known is not None:
+        return [
+            {k.encode(): SetReply([Status(f) for f in v]) if k == "flags" else _reply_value(v) for k, v in ks.items()}
+            for ks in known
+        ]
+    # A command Redis 7.0 does not have: a spec from first/last/step.
     if spec.key_finder is not None:
         unknown: dict[bytes, Any] = {b"type": b"unknown", b"spec": {}}
         flags = ["RW", "access", "update"] if spec.write else ["RO", "access"]
@@ -151,32 +172,122 @@ def command_docs_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
     return {spec.full_name.encode(): _docs(spec) for spec in specs}
 
 
-def _command_keys(argv: list[bytes]) -> tuple[CommandSpec, list[int]]:
+def _command_keys(argv: list[bytes]) -> list[tuple[int, list[str]]]:
+    """COMMAND GETKEYS[ANDFLAGS]: (position in argv[2:], key flags) of each key, as Redis
+    finds them (db.c getKeysFromCommandWithSpecs): by the key specs where they are
+    complete and their flags fixed, else by the command's own key finder."""
     spec = _find(argv[2]) if b"|" not in argv[2] else None
     if spec is not None and spec.subcommands and len(argv) > 3:
         spec = spec.subcommands.get(argv[3].decode("utf-8", "replace").lower())
     if spec is None:
         raise CommandError("ERR Invalid command specified")
     target = argv[2:]
+    specs = KEY_SPECS.get(spec.full_name)
+    if specs is not None and all("not_key" in ks["flags"] for ks in specs):
+        raise CommandError("ERR The command has no key arguments")
     if not spec.arity_ok(len(target)):
         raise CommandError("ERR Invalid number of arguments specified for command")
-    positions = spec.key_positions(target)
-    if not positions:
-        raise CommandError("ERR The command has no key arguments")
-    return spec, positions
+    keys = None
+    if specs and not any("variable_flags" in ks["flags"] for ks in specs):
+        keys = _keys_by_specs(specs, target)
+    if keys is None:
+        positions = spec.key_positions(target)
+        if not positions and specs is None:
+            raise CommandError("ERR The command has no key arguments")
+        keys = [(pos, _finder_flags(spec, specs, target, i)) for i, pos in enumerate(positions)]
+    if not keys:
+        if "no_mandatory_keys" in spec.flags:
+            return []
+        raise CommandError("ERR Invalid arguments specified for command")
+    return keys
+
+
+def _keys_by_specs(specs: list[KeySpec], argv: list[bytes]) -> list[tuple[int, list[str]]] | None:
+    """db.c getKeysUsingKeySpecs: None where a spec cannot say (an unknown or incomplete
+    one: the command's own finder knows), [] for arguments that break a spec (a bad
+    numkeys: Redis's finders reject those too)."""
+    argc = len(argv)
+    keys: list[tuple[int, list[str]]] = []
+    for ks in specs:
+        if "not_key" in ks["flags"]:
+            continue
+        begin, find = ks["begin_search"], ks["find_keys"]
+        if begin["type"] == "index":
+            first = begin["spec"]["index"]
+        elif begin["type"] == "keyword":
+            start = begin["spec"]["startfrom"]
+            word = begin["spec"]["keyword"].lower().encode()
+            indexes = range(start, argc) if start > 0 else range(argc + start, 0, -1)
+            first = next((i + 1 for i in indexes if 1 <= i < argc and argv[i].lower() == word), 0)
+            if not first:
+                continue
+        else:
+            return None
+        if find["type"] == "range":
+            step, lastkey, limit = find["spec"]["keystep"], find["spec"]["lastkey"], find["spec"]["limit"]
+            if lastkey >= 0:
+                last = first + lastkey
+            elif not limit:
+                last = argc + lastkey
+            else:
+                last = first + (argc - first) // limit + lastkey
+        elif find["type"] == "keynum":
+            step = find["spec"]["keystep"]
+            if find["spec"]["keynumidx"] >= argc - first:
+                return []
+            try:
+                numkeys = int(argv[first + find["spec"]["keynumidx"]])
+            except ValueError:
+                return []
+            if numkeys < 0:
+                return []
+            first += find["spec"]["firstkey"]
+            last = first + numkeys - 1
+        else:
+            return None
+        if last >= argc or last < first or first >= argc:
+            return []
+        keys.extend((i, ks["flags"]) for i in range(first, last + 1, step))
+        if "incomplete" in ks["flags"]:
+            return None
+    return keys
+
+
+def _finder_flags(spec: CommandSpec, specs: list[KeySpec] | None, argv: list[bytes], nth: int) -> list[str]:
+    """Flags of the nth key a command's own finder gave, as Redis's getkeys procs set them."""
+    if spec.full_name == "set":  # setGetKeys: the GET option reads the old value
+        get = any(arg.lower() == b"get" for arg in argv[3:])
+        return ["RW", "access", "update"] if get else ["OW", "update"]
+    if spec.full_name == "bitfield":  # bitfieldGetKeys: read-only unless a SET or INCRBY
+        return ["RO", "access"] if _bitfield_reads_only(argv) else ["RW", "access", "update"]
+    if not specs:
+        return ["RW", "update"] if spec.write else ["RO", "access"]
+    # The first key has the first spec's flags; a later one (SORT's STORE) the last spec's.
+    return specs[0]["flags"] if nth == 0 else specs[-1]["flags"]
+
+
+def _bitfield_reads_only(argv: list[bytes]) -> bool:
+    i = 2
+    while i < len(argv):
+        left = len(argv) - i - 1
+        arg = argv[i].lower()
+        if arg == b"get" and left >= 2:
+            i += 3
+        elif arg == b"overflow" and left >= 1:
+            i += 2
+        else:
+            return False  # SET, INCRBY, or a syntax error: assume a write, as Redis does
+    return True
 
 
 @command("getkeys", -4, _CMD, categories=_CATS, container="command")
 def command_getkeys_command(client: Client, argv: list[bytes]) -> list[bytes]:
-    _, positions = _command_keys(argv)
-    return [argv[2 + i] for i in positions]
+    return [argv[2 + pos] for pos, _ in _command_keys(argv)]
 
 
 @command("getkeysandflags", -4, _CMD, categories=_CATS, container="command")
 def command_getkeysandflags_command(client: Client, argv: list[bytes]) -> list[Any]:
-    spec, positions = _command_keys(argv)
-    flags = ["RW", "update"] if spec.write else ["RO", "access"]
-    return [[argv[2 + i], SetReply([Status(f) for f in flags])] for i in positions]
+    return [[argv[2 + pos], SetReply([Status(f) for f in flags])] for pos, flags in _command_keys(argv)]
 
 
 def _all_names() -> list[CommandSpec]:
