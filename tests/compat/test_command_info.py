@@ -34,6 +34,7 @@ def _shape(entry: list[Any]) -> dict[str, Any]:
         "flags": sorted(f.decode() for f in flags),
         "keys": (first, last, step),
         "categories": sorted(c.decode() for c in categories),
+        "tips": entry[7],
         "key_specs": entry[8],
         "subcommands": {sub[0].decode(): _shape(sub) for sub in entry[9]},
     }
@@ -52,7 +53,7 @@ def both(weir_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[tuple[
 
 def _diff(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     problems = []
-    for field in ("arity", "flags", "keys", "categories", "key_specs"):
+    for field in ("arity", "flags", "keys", "categories", "tips", "key_specs"):
         if ours[field] != theirs[field]:
             problems.append(f"{ours['name']} {field}: weir {ours[field]} redis {theirs[field]}")
     for name, sub in ours["subcommands"].items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,10 +41,20 @@ GROUPS = {
 }
 
 
-# Redis 7.0's key specs by command name (scripts/key_specs_from_redis.py writes the file):
-# where each command's keys are and what it does to them.
 KeySpec = dict[str, Any]
-KEY_SPECS: dict[str, list[KeySpec]] = json.loads((Path(__file__).parent / "key_specs.json").read_text())
+
+
+@functools.cache
+def redis_specs() -> dict[str, dict[str, Any]]:
+    """Redis 7.0's tips and key specs by command name (scripts/command_specs_from_redis.py
+    writes the file): how to route each command, where its keys are, what it does to them."""
+    specs: dict[str, dict[str, Any]] = json.loads((Path(__file__).parent / "command_specs.json").read_text())
+    return specs
+
+
+def _specs_of(name: str) -> list[KeySpec] | None:
+    info = redis_specs().get(name)
+    return None if info is None else info["key_specs"]
 
 
 def visible(spec: CommandSpec) -> bool:
@@ -74,7 +85,7 @@ def _reply_value(value: Any) -> Any:
 
 
 def _key_specs(spec: CommandSpec) -> list[dict[bytes, Any]]:
-    known = KEY_SPECS.get(spec.full_name)
+    known = _specs_of(spec.full_name)
     if known is not None:
         return [
             {k.encode(): SetReply([Status(f) for f in v]) if k == "flags" else _reply_value(v) for k, v in ks.items()}
@@ -108,7 +119,7 @@ def command_info(spec: CommandSpec) -> list[Any]:
         spec.last_key,
         spec.key_step,
         SetReply([Status(c) for c in categories_of(spec)]),
-        SetReply(),
+        SetReply([tip.encode() for tip in redis_specs().get(spec.full_name, {}).get("tips", ())]),
         _key_specs(spec),
         [command_info(sub) for sub in spec.subcommands.values()],
     ]
@@ -182,7 +193,7 @@ def _command_keys(argv: list[bytes]) -> list[tuple[int, list[str]]]:
     if spec is None:
         raise CommandError("ERR Invalid command specified")
     target = argv[2:]
-    specs = KEY_SPECS.get(spec.full_name)
+    specs = _specs_of(spec.full_name)
     if specs is not None and all("not_key" in ks["flags"] for ks in specs):
         raise CommandError("ERR The command has no key arguments")
     if not spec.arity_ok(len(target)):
