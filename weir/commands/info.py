@@ -12,6 +12,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from weir import REDIS_VERSION, __version__
@@ -135,11 +136,23 @@ def _clients(server: Server) -> Lines:
     ]
 
 
-def _memory(server: Server) -> Lines:
+@dataclass(frozen=True)
+class MemoryFigures:
+    used: int  # resident set size now
+    peak: int
+    startup: int  # resident set size once the server was up, before any data
+
+
+def memory_figures(server: Server) -> MemoryFigures:
     used = rss_bytes()
-    maxmemory = int(server.config.get("maxmemory", "0"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    peak = max(peak, used)
+    return MemoryFigures(used, max(peak, used), server.startup_memory)
+
+
+def _memory(server: Server) -> Lines:
+    figures = memory_figures(server)
+    used, peak = figures.used, figures.peak
+    maxmemory = int(server.config.get("maxmemory", "0"))
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):

@@ -10,7 +10,6 @@ from weir.commands.table import command, container
 from weir.errors import DB_INDEX, SYNTAX, CommandError
 from weir.resp.reply import OK, Status, Verbatim
 from weir.state.machine import Ctx
-from weir.state.types import type_of
 
 if TYPE_CHECKING:
     from weir.server.client import Client
@@ -82,57 +81,6 @@ def monitor_command(client: Client, argv: list[bytes]) -> Any:
         client.monitor = True
         server.monitors.append(client)
     return OK
-
-
-DEBUG_HELP = [
-    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "OBJECT <key>",
-    "    Show low level info about `key` and associated value.",
-    "RELOAD",
-    "    Save the RDB on disk and reload it back to memory (a no-op here: state lives in the log).",
-    "SET-ACTIVE-EXPIRE <0|1>",
-    "    Setting it to 0 disables expiring keys in background when they are not accessed.",
-    "SLEEP <seconds>",
-    "    Stop the server for <seconds>. Decimals allowed.",
-    "HELP",
-    "    Prints this help.",
-]
-
-
-@command("debug", -2, "session admin noscript loading stale")
-def debug_command(client: Client, argv: list[bytes]) -> Any:
-    """DEBUG OBJECT | RELOAD | SET-ACTIVE-EXPIRE | SLEEP | HELP"""
-    server = client.server
-    sub = argv[1].lower()
-    if sub == b"help" and len(argv) == 2:
-        return help_reply(DEBUG_HELP)
-    if sub == b"sleep" and len(argv) == 3:
-        try:
-            seconds = float(argv[2])
-        except ValueError:
-            seconds = 0.0
-        # Redis stops the whole server; so does this, by holding the event loop.
-        time.sleep(max(seconds, 0.0))
-        return OK
-    if sub == b"reload":
-        return OK
-    if sub == b"set-active-expire" and len(argv) == 3:
-        server.active_expire = parse_int(argv[2]) != 0
-        return OK
-    if sub == b"object" and len(argv) == 3:
-        ctx = server.machine.reader(client.db, server.now_ms())
-        value = ctx.lookup(argv[2])
-        if value is None:
-            raise CommandError("ERR no such key")
-        encoding = type_of(value).encoding(value, server.machine.limits)
-        size = len(value) if isinstance(value, bytes) else 0
-        return Status(
-            f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} serializedlength:{size} "
-            "lru:0 lru_seconds_idle:0"
-        )
-    raise CommandError(
-        f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. Try DEBUG HELP."
-    )
 
 
 # --- SLOWLOG ---------------------------------------------------------------------------

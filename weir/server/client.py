@@ -198,6 +198,10 @@ class Client(asyncio.Protocol):
             return
         self._out.append(encode_error(message))
 
+    def write_raw(self, data: bytes) -> None:
+        """Queue bytes already in RESP, for reply types the encoder has no class for."""
+        self._out.append(data)
+
     def push(self, value: PushReply) -> None:
         """Out-of-band data (pub/sub, MONITOR), sent now even mid-batch."""
         self._out.append(self.encoder.encode(value))

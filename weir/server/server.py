@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from weir import commands
+from weir.commands.info import rss_bytes
 from weir.commands.table import BLOCKED, CommandSpec, resolve_write
 from weir.config import Settings
 from weir.errors import CommandError
@@ -103,6 +104,8 @@ class Server:
         self.machine.listener = _Listener(self)
         self.log = SingleNodeLog(self.machine)
         self.stats = Stats()
+        # MEMORY STATS startup.allocated: what the process held before any data.
+        self.startup_memory = rss_bytes()
         self.clients: dict[int, Client] = {}
         self.monitors: list[Client] = []
         self.watchers: dict[tuple[int, bytes], dict[Client, None]] = {}

@@ -1,0 +1,203 @@
+"""DEBUG (debug.c): the subcommands tools and test suites rely on.
+
+DIGEST and DIGEST-VALUE hash content only, the way Redis does: a set or a hash
+gives the same digest whatever order its elements went in, a list or a sorted
+set hashes in order. The figures are weir's own (SHA-1 over msgpack), so equal
+digests mean equal data on weir nodes, not equality with a Redis digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgpack
+
+from weir.commands.args import help_reply, parse_int
+from weir.commands.table import command
+from weir.errors import CommandError
+from weir.resp.reply import NO_REPLY, OK, Status
+from weir.state.types import type_of
+
+if TYPE_CHECKING:
+    from weir.server.client import Client
+
+DEBUG_HELP = [
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory (a no-op here: state lives in the log).",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    (accepted and checked; weir's lists have no quicklist nodes).",
+    "RELOAD",
+    "    Save the RDB on disk and reload it back to memory (a no-op here: state lives in the log).",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Prints this help.",
+]
+ZERO_DIGEST = b"0" * 40
+# The elements each type hashes, after its dump's leading encoding flag, if any.
+_UNORDERED = ("set", "hash")
+# DEBUG PROTOCOL's replies, pre-encoded for RESP2 and RESP3 where the encoder has no type.
+_BIGNUM = b"1234567999999999999999999999999999999"
+_ATTRIB3 = b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+
+
+def value_digest(value: Any) -> bytes:
+    """40 hex digits for a value's content (type_of(value).dump() minus encoding flags)."""
+    kind = type_of(value)
+    dumped = kind.dump(value)
+    if kind.name == "string":
+        elements = [dumped]
+    elif kind.name == "list":
+        elements = dumped
+    else:
+        elements = dumped[1]
+    pack = msgpack.Packer().pack
+    if kind.name in _UNORDERED:
+        mixed = 0
+        for element in elements:
+            mixed ^= int.from_bytes(hashlib.sha1(pack(element)).digest(), "big")
+        return hashlib.sha1(kind.name.encode() + mixed.to_bytes(20, "big")).hexdigest().encode()
+    h = hashlib.sha1(kind.name.encode())
+    for element in elements:
+        h.update(hashlib.sha1(pack(element)).digest())
+    return h.hexdigest().encode()
+
+
+def dataset_digest(client: Client) -> bytes:
+    """Every live key of every database with its value and deadline, in no order."""
+    server = client.server
+    now = server.now_ms()
+    mixed = 0
+    for db in server.machine.dbs:
+        for key, value in db.data.items():
+            deadline = db.expires.get(key)
+            if deadline is not None and deadline <= now:
+                continue
+            record = msgpack.packb([db.index, key, value_digest(value), deadline])
+            mixed ^= int.from_bytes(hashlib.sha1(record).digest(), "big")
+    return mixed.to_bytes(20, "big").hex().encode() if mixed else ZERO_DIGEST
+
+
+def _protocol(client: Client, name: bytes) -> Any:
+    """DEBUG PROTOCOL: one value of each reply type, as debug.c sends them."""
+    resp3 = client.proto >= 3
+    simple: dict[bytes, Any] = {
+        b"string": b"Hello World",
+        b"integer": 12345,
+        b"double": 3.141,
+        b"null": None,
+        b"array": [0, 1, 2],
+        b"true": True,
+        b"false": False,
+    }
+    if name in simple:
+        return simple[name]
+    if name == b"set":
+        from weir.resp.reply import SetReply
+
+        return SetReply([0, 1, 2])
+    if name == b"map":
+        return {0: False, 1: True, 2: False}
+    if name == b"verbatim":
+        from weir.resp.reply import Verbatim
+
+        return Verbatim(b"This is a verbatim\nstring")
+    if name == b"bignum":
+        if not resp3:
+            return _BIGNUM
+        client.write_raw(b"(" + _BIGNUM + b"\r\n")
+        return NO_REPLY
+    if name == b"attrib":
+        if resp3:
+            client.write_raw(_ATTRIB3)
+        return b"Some real reply following the attribute"
+    if name == b"push":
+        if not resp3:
+            raise CommandError("ERR RESP2 is not supported by this command")
+        from weir.resp.reply import PushReply
+
+        client.write_raw(client.encoder.encode(PushReply([b"server-cpu-usage", 42])))
+        return b"Some real reply following the push reply"
+    raise CommandError(
+        "ERR Wrong protocol type name. Please use one of the following: "
+        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+    )
+
+
+def _memory_size(raw: bytes) -> int:
+    """debug.c memtoull: a size with an optional b/k/kb/m/mb/g/gb unit."""
+    text = raw.decode("utf-8", "replace").strip().lower()
+    units = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+    digits = text.rstrip("kmgb")
+    unit = text[len(digits):]
+    size = int(digits) * units[unit] if unit in units and digits.isdigit() else 0
+    if not 0 < size < 4 * 1024**3:
+        raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+    return size
+
+
+@command("debug", -2, "session admin noscript loading stale")
+def debug_command(client: Client, argv: list[bytes]) -> Any:
+    """DEBUG DIGEST | DIGEST-VALUE | OBJECT | PROTOCOL | RELOAD | SET-ACTIVE-EXPIRE | SLEEP | HELP"""
+    server = client.server
+    sub = argv[1].lower()
+    if sub == b"help" and len(argv) == 2:
+        return help_reply(DEBUG_HELP)
+    if sub == b"sleep" and len(argv) == 3:
+        try:
+            seconds = float(argv[2])
+        except ValueError:
+            seconds = 0.0
+        # Redis stops the whole server; so does this, by holding the event loop.
+        time.sleep(max(seconds, 0.0))
+        return OK
+    if sub in (b"reload", b"loadaof"):
+        return OK
+    if sub == b"set-active-expire" and len(argv) == 3:
+        server.active_expire = parse_int(argv[2]) != 0
+        return OK
+    if sub == b"digest" and len(argv) == 2:
+        return Status(dataset_digest(client).decode())
+    if sub == b"digest-value":
+        ctx = server.machine.reader(client.db, server.now_ms())
+        digests = []
+        for key in argv[2:]:
+            value = ctx.lookup(key)
+            digests.append(Status((ZERO_DIGEST if value is None else value_digest(value)).decode()))
+        return digests
+    if sub == b"protocol" and len(argv) == 3:
+        return _protocol(client, argv[2].lower())
+    if sub == b"quicklist-packed-threshold" and len(argv) == 3:
+        _memory_size(argv[2])
+        return OK
+    if sub == b"object" and len(argv) == 3:
+        ctx = server.machine.reader(client.db, server.now_ms())
+        value = ctx.lookup(argv[2])
+        if value is None:
+            raise CommandError("ERR no such key")
+        encoding = type_of(value).encoding(value, server.machine.limits)
+        size = len(value) if isinstance(value, bytes) else 0
+        return Status(
+            f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} serializedlength:{size} "
+            "lru:0 lru_seconds_idle:0"
+        )
+    raise CommandError(
+        f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. Try DEBUG HELP."
+    )
+
