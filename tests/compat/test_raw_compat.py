@@ -64,6 +64,23 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("watch-touched-aborts", [c("WATCH", "k") + c("SET", "k", "2") + c("MULTI") + c("SET", "k", "1") + c("EXEC")]),
     ("unwatch", [c("WATCH", "k") + c("SET", "k", "2") + c("UNWATCH") + c("MULTI") + c("EXEC")]),
     ("multi-resp3", [HELLO3, c("MULTI") + c("GET", "nope") + c("EXEC")]),
+    # multi.c touchAllWatchedKeysInDb: FLUSHDB and SWAPDB touch a watched key only if it
+    # existed or arrives, and a key stale when watched that stays gone or stale is no change.
+    ("flushdb-watch-missing", [c("DEL", "x") + c("WATCH", "x") + c("FLUSHDB") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("flushdb-watch-existing", [c("SET", "x", "1") + c("WATCH", "x") + c("FLUSHDB") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("flushall-watch-missing", [c("DEL", "x") + c("WATCH", "x") + c("FLUSHALL") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("flushdb-watch-stale", [c("DEBUG", "SET-ACTIVE-EXPIRE", "0") + c("SET", "x", "foo", "PX", "1") + c("DEBUG", "SLEEP", "0.01") + c("WATCH", "x") + c("FLUSHDB") + c("MULTI") + c("PING") + c("EXEC") + c("DEBUG", "SET-ACTIVE-EXPIRE", "1")]),
+    ("swapdb-watch-stale-for-nothing", [c("FLUSHALL") + c("SELECT", "1") + c("DEBUG", "SET-ACTIVE-EXPIRE", "0") + c("SET", "x", "foo", "PX", "1") + c("DEBUG", "SLEEP", "0.01") + c("WATCH", "x")
+                                        + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC") + c("DEBUG", "SET-ACTIVE-EXPIRE", "1")]),
+    ("swapdb-watch-nothing-for-stale", [c("FLUSHALL") + c("DEBUG", "SET-ACTIVE-EXPIRE", "0") + c("SET", "x", "foo", "PX", "1") + c("DEBUG", "SLEEP", "0.01") + c("SELECT", "1") + c("WATCH", "x")
+                                        + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC") + c("DEBUG", "SET-ACTIVE-EXPIRE", "1")]),
+    ("swapdb-watch-stale-for-stale", [c("FLUSHALL") + c("DEBUG", "SET-ACTIVE-EXPIRE", "0") + c("SELECT", "1") + c("SET", "x", "foo", "PX", "1")
+                                      + c("SELECT", "0") + c("SET", "x", "foo", "PX", "1") + c("DEBUG", "SLEEP", "0.01") + c("SELECT", "1") + c("WATCH", "x")
+                                      + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC") + c("DEBUG", "SET-ACTIVE-EXPIRE", "1")]),
+    ("swapdb-watch-missing-for-live", [c("FLUSHALL") + c("SET", "x", "1") + c("SELECT", "1") + c("WATCH", "x")
+                                       + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("swapdb-watch-live-for-missing", [c("FLUSHALL") + c("SELECT", "1") + c("SET", "x", "1") + c("WATCH", "x")
+                                       + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC")]),
     # pub/sub
     ("subscribe-resp2", [c("SUBSCRIBE", "a", "b"), c("UNSUBSCRIBE", "b", "a")]),
     # With no names, Redis unsubscribes in its hash table's order: one channel keeps it comparable.

@@ -23,16 +23,16 @@ def _flush_mode(argv: list[bytes]) -> None:
 @command("flushdb", -1, "write", categories="@keyspace @dangerous")
 def flushdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    ctx.machine.listener.db_replaced(ctx.db, None, ctx.now_ms)
     ctx.db.clear()
     ctx.machine.dirty += 1
-    ctx.machine.listener.db_modified(ctx.dbi)
     return OK
 
 
 @command("flushall", -1, "write", categories="@keyspace @dangerous")
 def flushall_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _flush_mode(argv)
-    ctx.machine.flush_all()
+    ctx.machine.flush_all(ctx.now_ms)
     ctx.machine.dirty += 1
     return OK
 
@@ -60,11 +60,11 @@ def swapdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
     second = _db_index(argv[2], "second", len(machine.dbs))
     if first != second:
         a, b = machine.dbs[first], machine.dbs[second]
+        machine.listener.db_replaced(a, b, ctx.now_ms)
+        machine.listener.db_replaced(b, a, ctx.now_ms)
         a.data, b.data = b.data, a.data
         a.expires, b.expires = b.expires, a.expires
         machine.dirty += 1
-        machine.listener.db_modified(first)
-        machine.listener.db_modified(second)
     return OK
 
 

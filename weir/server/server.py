@@ -27,6 +27,7 @@ from weir.server import config_table, snapshots
 from weir.server.client import BlockState, Client
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
+from weir.state.keyspace import Database
 from weir.state.machine import KeyListener, StateMachine
 
 log = logging.getLogger("weir.server")
@@ -84,12 +85,31 @@ class _Listener(KeyListener):
         if server.blocked_on and (db, key) in server.blocked_on:
             server.ready_keys[(db, key)] = None
 
-    def db_modified(self, db: int) -> None:
+    def db_replaced(self, old: Database, new: Database | None, now_ms: int) -> None:
+        """multi.c touchAllWatchedKeysInDb: a watched key is touched if it existed or will
+        exist; a key already expired when watched that stays gone or expired is not."""
         server = self.server
-        for (wdb, _), watchers in server.watchers.items():
-            if wdb == db:
-                for client in watchers:
-                    client.dirty_cas = True
+        db = old.index
+        for db_key, watchers in server.watchers.items():
+            if db_key[0] != db:
+                continue
+            key = db_key[1]
+            existed = key in old.data
+            arrives = new is not None and key in new.data
+            if not (existed or arrives):
+                continue
+            arrives_expired = arrives and new is not None and new.is_expired(key, now_ms)
+            for client in watchers:
+                if client.watched.get(db_key):  # expired when watched
+                    if not arrives:
+                        client.watched[db_key] = False  # deleted now: logically no change
+                        continue
+                    if arrives_expired:
+                        continue
+                elif not existed and arrives_expired:
+                    client.watched[db_key] = True  # nothing there is replaced by a stale key
+                    continue
+                client.dirty_cas = True
         # SWAPDB can bring a key some client waits on into this database.
         for db_key in server.blocked_on:
             if db_key[0] == db:

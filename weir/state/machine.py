@@ -42,8 +42,9 @@ class KeyListener:
     def key_modified(self, db: int, key: bytes) -> None:
         return None
 
-    def db_modified(self, db: int) -> None:
-        """Every key of `db` may have changed (FLUSHDB, FLUSHALL, SWAPDB)."""
+    def db_replaced(self, old: Database, new: Database | None, now_ms: int) -> None:
+        """The contents of `old` are about to give way to those of `new` (SWAPDB) or to
+        nothing (FLUSHDB, FLUSHALL): called before the change, when both can be read."""
         return None
 
 
@@ -268,7 +269,7 @@ class StateMachine:
             h.update(packer.pack(item))
         return h.hexdigest()
 
-    def flush_all(self) -> None:
+    def flush_all(self, now_ms: int) -> None:
         for db in self.dbs:
+            self.listener.db_replaced(db, None, now_ms)
             db.clear()
-            self.listener.db_modified(db.index)
