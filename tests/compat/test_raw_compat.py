@@ -117,6 +117,9 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("memory-usage-samples", [c("SET", "k", "v") + c("MEMORY", "USAGE", "k", "SAMPLES", "x") + c("MEMORY", "USAGE", "k", "SAMPLES", "-1")]),
     ("memory-arity", [c("MEMORY"), c("MEMORY", "STATS", "x"), c("MEMORY", "NOPE"), c("MEMORY", "USAGE")]),
     ("memory-help-purge", [c("MEMORY", "HELP"), c("MEMORY", "PURGE")]),
+    ("config-hidden", [c("CONFIG", "SET", "rdb-key-save-delay", "7") + c("CONFIG", "GET", "rdb-key-save-delay")
+                       + c("CONFIG", "GET", "*key-save*") + c("CONFIG", "SET", "rdb-key-save-delay", "0")]),
+    ("config-hidden-bad", [c("CONFIG", "SET", "key-load-delay", "x") + c("CONFIG", "SET", "use-exit-on-panic", "maybe")]),
     ("getkeysandflags-lmove", [c("COMMAND", "GETKEYSANDFLAGS", "lmove", "a", "b", "left", "left")]),
     ("getkeysandflags-set", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v")]),
     ("getkeysandflags-set-get", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "ex", "10", "GET")]),

@@ -180,3 +180,19 @@ def test_shutdown_saves_and_stops(tmp_path: Path) -> None:
     assert list((data / "snapshots").glob("*.snap"))
     with weir_server(data_dir=data) as server:
         assert _client(server.port).get("kept") == b"1"
+
+
+def test_rdb_key_save_delay_keeps_a_bgsave_running(tmp_path: Path) -> None:
+    """The hidden rdb-key-save-delay slows the save child per key, as Redis's does."""
+    with weir_server(data_dir=tmp_path / "data") as server:
+        c = _client(server.port)
+        c.mset({f"k{i}": i for i in range(40)})
+        assert c.config_get("*").get("rdb-key-save-delay") is None  # hidden from globs
+        c.config_set("rdb-key-save-delay", 20_000)  # 20 ms a key: 0.8 s for the save
+        assert c.config_get("rdb-key-save-delay") == {"rdb-key-save-delay": "20000"}
+        assert c.bgsave() is True
+        time.sleep(0.3)  # without the delay the save is over and reaped by now
+        assert c.info("persistence")["rdb_bgsave_in_progress"] == 1
+        _wait_bgsave(c)
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        c.close()

@@ -39,6 +39,8 @@ def config_get_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
             continue
         match = compile_glob(pattern, True)
         for param in PARAMS:
+            if param.hidden:
+                continue
             for name in (param.name, param.alias):
                 if name is not None and match(name.encode()):
                     found[name.encode()] = values[param.name].encode()

@@ -40,6 +40,7 @@ class Param:
     alias: str | None = None
     immutable: bool = False
     protected: bool = False
+    hidden: bool = False  # only by its exact name: CONFIG GET * leaves it out, as Redis does
 
 
 # --- value parsers ------------------------------------------------------------------
@@ -383,6 +384,16 @@ PARAMS: list[Param] = [
     Param("latency-tracking-info-percentiles", "50 99 99.9",
           _words(None, lambda p: _is_number(p) and 0 <= float(p) <= 100,
                  "latency-tracking-info-percentiles must be between 0.0 and 100.0")),
+]
+
+# Redis's hidden parameters (HIDDEN_CONFIG), for tests and tools: rdb-key-save-delay slows
+# a background save; the others are kept so that setting them keeps working.
+PARAMS += [
+    Param("rdb-key-save-delay", "0", integer(-(2**31), 2**31 - 1), hidden=True),
+    Param("key-load-delay", "0", integer(-(2**31), 2**31 - 1), hidden=True),
+    Param("watchdog-period", "0", integer(0, 2**31 - 1), hidden=True),
+    Param("loading-process-events-interval-bytes", "2097152", integer(1024, 2**31 - 1), hidden=True),
+    Param("use-exit-on-panic", "no", boolean, hidden=True),
 ]
 
 # Every name (aliases too) to its parameter.

@@ -318,7 +318,8 @@ class Server:
         # The child must not inherit records that the parent will also write.
         persistence.write_pending()
         self.bgsave_dirty = self.machine.dirty
-        self.bgsave = snapshots.fork_save(persistence.snapshot_dir, self.machine)
+        delay = int(self.config.get("rdb-key-save-delay", "0"))
+        self.bgsave = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay)
         log.info("background snapshot started by pid %d at index %d", self.bgsave.pid, self.bgsave.index)
 
     def _need_persistence(self) -> Persistence:

@@ -51,15 +51,17 @@ class BackgroundSave:
     started: float
 
 
-def fork_save(directory: Path, machine: StateMachine) -> BackgroundSave:
-    """Start a child process that writes a snapshot of the state as it is now."""
+def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> BackgroundSave:
+    """Start a child process that writes a snapshot of the state as it is now, pausing
+    `key_delay_us` microseconds after each key (rdb-key-save-delay: tests slow a save)."""
     directory.mkdir(parents=True, exist_ok=True)
     index, term = machine.applied_index, machine.applied_term
     pid = os.fork()
     if pid == 0:  # the child: write, then leave without running the parent's cleanup
         status = 1
         try:
-            write_snapshot(directory, index, term, b"", dump_chunks(machine))
+            pause = (lambda: time.sleep(key_delay_us / 1e6)) if key_delay_us > 0 else None
+            write_snapshot(directory, index, term, b"", dump_chunks(machine, pause))
             status = 0
         finally:
             os._exit(status)

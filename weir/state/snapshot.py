@@ -8,7 +8,7 @@ Pub/sub, clients and blocked state are not part of the state machine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import msgpack
@@ -24,8 +24,9 @@ class SnapshotFormatError(ValueError):
     """The image is not one this version can load."""
 
 
-def dump_chunks(machine: StateMachine) -> Iterator[bytes]:
-    """The image of `machine` as a stream of chunks of about CHUNK_BYTES_TARGET bytes."""
+def dump_chunks(machine: StateMachine, each_key: Callable[[], None] | None = None) -> Iterator[bytes]:
+    """The image of `machine` as a stream of chunks of about CHUNK_BYTES_TARGET bytes;
+    `each_key` runs after each key is packed (rdb-key-save-delay)."""
     packer = msgpack.Packer()
     buffer = bytearray(
         packer.pack(
@@ -42,6 +43,8 @@ def dump_chunks(machine: StateMachine) -> Iterator[bytes]:
     for item in machine.iter_items():
         buffer += packer.pack(item)
         count += 1
+        if each_key is not None:
+            each_key()
         if len(buffer) >= CHUNK_BYTES_TARGET:
             yield bytes(buffer)
             buffer.clear()
