@@ -119,6 +119,13 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("memory-help-purge", [c("MEMORY", "HELP"), c("MEMORY", "PURGE")]),
     ("config-hidden", [c("CONFIG", "SET", "rdb-key-save-delay", "7") + c("CONFIG", "GET", "rdb-key-save-delay")
                        + c("CONFIG", "GET", "*key-save*") + c("CONFIG", "SET", "rdb-key-save-delay", "0")]),
+    # Over maxmemory (noeviction): what adds data is refused, the rest runs.
+    ("maxmemory-oom", [c("SET", "k", "v") + c("CONFIG", "SET", "maxmemory", "1") + c("SET", "k", "w") + c("GET", "k")
+                       + c("APPEND", "k", "x") + c("DEL", "nope") + c("CONFIG", "SET", "maxmemory", "0") + c("SET", "k", "w")]),
+    ("maxmemory-multi", [c("CONFIG", "SET", "maxmemory", "1") + c("MULTI") + c("SET", "x", "1") + c("GET", "x")
+                         + c("DISCARD") + c("CONFIG", "SET", "maxmemory", "0") + c("PING")]),
+    ("maxmemory-multi-exec", [c("CONFIG", "SET", "maxmemory", "1") + c("MULTI") + c("SET", "x", "1") + c("EXEC")
+                              + c("CONFIG", "SET", "maxmemory", "0") + c("GET", "x")]),
     ("config-hidden-bad", [c("CONFIG", "SET", "key-load-delay", "x") + c("CONFIG", "SET", "use-exit-on-panic", "maybe")]),
     ("getkeysandflags-lmove", [c("COMMAND", "GETKEYSANDFLAGS", "lmove", "a", "b", "left", "left")]),
     ("getkeysandflags-set", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v")]),

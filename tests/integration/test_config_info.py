@@ -9,7 +9,7 @@ import redis
 import yaml
 
 from tests.compare import outcome
-from tests.servers import weir_server
+from tests.servers import ServerProcess, weir_server
 
 CONFIG_CASES = {
     "unknown": ("CONFIG", "SET", "no-such-param", "1"),
@@ -227,3 +227,50 @@ def test_info_resp3_is_verbatim(r3: redis.Redis) -> None:
         r3.connection_pool.release(conn)
     text = reply.decode() if isinstance(reply, bytes) else str(reply)
     assert text.startswith("# Server\r\nredis_version:7.0.15\r\n")
+
+
+def test_maxmemory_refuses_writes_and_queued_writes(weir_proc: ServerProcess) -> None:
+    """Over maxmemory (here 1 byte: always over), commands that add data get OOM; an EXEC
+    whose transaction queued one aborts; reads and EXEC of reads still run."""
+    r = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    admin = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    r.set("mm:x", "value")
+    try:
+        reads = r.pipeline(transaction=True)
+        reads.get("mm:x").ping()
+        writes = r.pipeline(transaction=True)
+        writes.set("mm:y", "1").get("mm:x")
+        admin.config_set("maxmemory", 1)
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            r.set("mm:x", "other")
+        assert r.get("mm:x") == b"value" and r.delete("mm:x") == 1
+        assert admin.info("memory")["maxmemory"] == 1
+    finally:
+        admin.config_set("maxmemory", 0)
+    r.set("mm:x", "value")
+    conn = r.connection_pool.get_connection("MULTI")
+
+    def send(*args: str) -> object:
+        conn.send_command(*args)
+        return conn.read_response()
+
+    try:
+        assert send("MULTI") == b"OK" and send("GET", "mm:x") == b"QUEUED"
+        admin.config_set("maxmemory", 1)  # between queueing and EXEC
+        assert send("EXEC") == [b"value"]  # reads only: not refused
+        assert send("PING") == b"PONG"
+        assert send("MULTI") == b"OK"
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            send("GET", "mm:x")  # nothing is queued over the limit
+        assert send("DISCARD") == b"OK"
+        admin.config_set("maxmemory", 0)
+        assert send("MULTI") == b"OK" and send("SET", "mm:y", "1") == b"QUEUED"
+        admin.config_set("maxmemory", 1)
+        with pytest.raises(redis.exceptions.ExecAbortError, match="OOM command not allowed"):
+            send("EXEC")
+    finally:
+        admin.config_set("maxmemory", 0)
+        r.connection_pool.release(conn)
+    assert r.get("mm:y") is None
+    r.close()
+    admin.close()

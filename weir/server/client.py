@@ -32,6 +32,8 @@ log = logging.getLogger("weir.client")
 
 # Commands a client in MULTI runs at once instead of queueing.
 _MULTI_IMMEDIATE = frozenset({b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"})
+_OOM_ALLOWED_IN_MULTI = frozenset({b"exec", b"discard", b"quit", b"reset"})
+_OOM: Final = "OOM command not allowed when used memory > 'maxmemory'."
 # What a RESP2 client in subscribed mode may still send.
 _SUBSCRIBED_ALLOWED = frozenset(
     {b"subscribe", b"psubscribe", b"unsubscribe", b"punsubscribe", b"ssubscribe",
@@ -250,6 +252,7 @@ class Client(asyncio.Protocol):
             and not self.channels
             and not self.patterns
             and not self.shard_channels
+            and not self.server.oom
             and self.server.pause_mode is None
             and not self.server.monitors
         ):
@@ -288,6 +291,8 @@ class Client(asyncio.Protocol):
             spec = sub
         if not self.authenticated and "no_auth" not in spec.flags:
             return self.reply_error("NOAUTH Authentication required.")
+        if server.oom and self._refused_for_memory(spec, name):
+            return None
         if self.multi is not None and name not in _MULTI_IMMEDIATE:
             if "no_multi" in spec.flags:
                 self.multi_error = True
@@ -305,6 +310,29 @@ class Client(asyncio.Protocol):
             server.feed_monitors(self, argv)
         self.last_command = name if spec.container is None else spec.full_name.encode()
         self._run(spec, argv)
+
+    def _refused_for_memory(self, spec: CommandSpec, name: bytes) -> bool:
+        """server.c processCommand over maxmemory: refuse a command that adds data, an
+        EXEC that queued one, and anything but EXEC/DISCARD/QUIT/RESET inside MULTI."""
+        in_multi = self.multi is not None
+        refuse = "denyoom" in spec.flags or (in_multi and name not in _OOM_ALLOWED_IN_MULTI)
+        if name == b"exec" and self.multi is not None:
+            refuse = any(
+                queued is not None and "denyoom" in queued.flags
+                for queued in (find_command(argv[0]) for argv in self.multi)
+            )
+        if not refuse:
+            return False
+        spec.rejected_calls += 1
+        if name == b"exec":
+            self.multi = None
+            self.multi_error = False
+            self.server.unwatch_all(self)
+            self.reply_error("EXECABORT Transaction discarded because of: " + _OOM)
+        else:
+            self.multi_error = in_multi
+            self.reply_error(_OOM)
+        return True
 
     def _run(self, spec: CommandSpec, argv: list[bytes]) -> None:
         server = self.server

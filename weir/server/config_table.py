@@ -448,6 +448,9 @@ def apply(server: Server, name: str, value: str) -> None:
         settings.proto_max_bulk_len = int(value)
     elif name == "client-query-buffer-limit":
         settings.client_query_buffer_limit = int(value)
+    elif name == "maxmemory":
+        server.maxmemory = int(value)
+        server.check_memory()
     elif name == "save":
         numbers = [int(part) for part in value.split()]
         server.save_rules = list(zip(numbers[::2], numbers[1::2]))
@@ -466,5 +469,5 @@ _LIMIT_FIELDS = {
 def install(server: Server) -> None:
     """Fill the server's parameter table and apply the values weir uses."""
     server.config = initial_values(server)
-    for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len"):
+    for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len", "maxmemory"):
         apply(server, name, server.config[name])

@@ -126,6 +126,10 @@ class Server:
         self.stats = Stats()
         # MEMORY STATS startup.allocated: what the process held before any data.
         self.startup_memory = rss_bytes()
+        # maxmemory in bytes (0: no limit), and whether the process is over it: commands
+        # that add data are refused then (check_memory, every active-expire pass).
+        self.maxmemory = 0
+        self.oom = False
         self.clients: dict[int, Client] = {}
         self.monitors: list[Client] = []
         self.watchers: dict[tuple[int, bytes], dict[Client, None]] = {}
@@ -732,12 +736,18 @@ class Server:
         while True:
             await asyncio.sleep(ACTIVE_EXPIRE_INTERVAL_S)
             try:
+                self.check_memory()
                 if self.active_expire:
                     self.expire_sweep()
                 if self.settings.timeout > 0:
                     self.close_idle_clients(time.time())
             except Exception:  # the sweep must never stop for good
                 log.exception("periodic server task failed")
+
+    def check_memory(self) -> None:
+        """Over maxmemory, weir refuses what would add data, as Redis's noeviction does.
+        It does not evict under the other policies (docs/architecture.md)."""
+        self.oom = self.maxmemory > 0 and rss_bytes() > self.maxmemory
 
     def close_idle_clients(self, now: float) -> int:
         """Close clients idle longer than `timeout` seconds; as in Redis, clients that
