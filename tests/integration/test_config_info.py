@@ -248,7 +248,7 @@ def test_maxmemory_refuses_writes_and_queued_writes(weir_proc: ServerProcess) ->
     finally:
         admin.config_set("maxmemory", 0)
     r.set("mm:x", "value")
-    conn = r.connection_pool.get_connection("MULTI")
+    conn = r.connection_pool.get_connection()
 
     def send(*args: str) -> object:
         conn.send_command(*args)
