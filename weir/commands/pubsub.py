@@ -25,37 +25,7 @@ def _shard_count(client: Client) -> int:
     return len(client.shard_channels)
 
 
-@command("subscribe", -2, _FLAGS, categories="@pubsub")
-def subscribe_command(client: Client, argv: list[bytes]) -> Any:
-    for channel in argv[1:]:
-        if channel not in client.channels:
-            client.channels[channel] = None
-            client.server.subscribe(client.server.channels, channel, client)
-        client.reply(PushReply([b"subscribe", channel, _count(client)]))
-    return NO_REPLY
-
-
-@command("ssubscribe", -2, _FLAGS, 1, -1, 1, categories="@pubsub")
-def ssubscribe_command(client: Client, argv: list[bytes]) -> Any:
-    for channel in argv[1:]:
-        if channel not in client.shard_channels:
-            client.shard_channels[channel] = None
-            client.server.subscribe(client.server.shard_channels, channel, client)
-        client.reply(PushReply([b"ssubscribe", channel, _shard_count(client)]))
-    return NO_REPLY
-
-
-@command("psubscribe", -2, _FLAGS, categories="@pubsub")
-def psubscribe_command(client: Client, argv: list[bytes]) -> Any:
-    for pattern in argv[1:]:
-        if pattern not in client.patterns:
-            client.patterns[pattern] = None
-            client.server.subscribe(client.server.patterns, pattern, client)
-        client.reply(PushReply([b"psubscribe", pattern, _count(client)]))
-    return NO_REPLY
-
-
-def _unsubscribe(
+def _change(
     client: Client,
     argv: list[bytes],
     kind: bytes,
@@ -63,6 +33,14 @@ def _unsubscribe(
     table: dict[bytes, dict[Client, None]],
     count: Callable[[Client], int] = _count,
 ) -> Any:
+    """(P|S)SUBSCRIBE or, when `kind` says so, (P|S)UNSUBSCRIBE: one reply per name."""
+    if b"unsubscribe" not in kind:
+        for name in argv[1:]:
+            if name not in mine:
+                mine[name] = None
+                client.server.subscribe(table, name, client)
+            client.reply(PushReply([kind, name, count(client)]))
+        return NO_REPLY
     names = argv[1:] or list(mine)
     if not names:
         client.reply(PushReply([kind, None, count(client)]))
@@ -75,20 +53,36 @@ def _unsubscribe(
     return NO_REPLY
 
 
+@command("subscribe", -2, _FLAGS, categories="@pubsub")
+def subscribe_command(client: Client, argv: list[bytes]) -> Any:
+    return _change(client, argv, b"subscribe", client.channels, client.server.channels)
+
+
+@command("ssubscribe", -2, _FLAGS, 1, -1, 1, categories="@pubsub")
+def ssubscribe_command(client: Client, argv: list[bytes]) -> Any:
+    server = client.server
+    return _change(client, argv, b"ssubscribe", client.shard_channels, server.shard_channels, _shard_count)
+
+
+@command("psubscribe", -2, _FLAGS, categories="@pubsub")
+def psubscribe_command(client: Client, argv: list[bytes]) -> Any:
+    return _change(client, argv, b"psubscribe", client.patterns, client.server.patterns)
+
+
 @command("unsubscribe", -1, _FLAGS, categories="@pubsub")
 def unsubscribe_command(client: Client, argv: list[bytes]) -> Any:
-    return _unsubscribe(client, argv, b"unsubscribe", client.channels, client.server.channels)
+    return _change(client, argv, b"unsubscribe", client.channels, client.server.channels)
 
 
 @command("punsubscribe", -1, _FLAGS, categories="@pubsub")
 def punsubscribe_command(client: Client, argv: list[bytes]) -> Any:
-    return _unsubscribe(client, argv, b"punsubscribe", client.patterns, client.server.patterns)
+    return _change(client, argv, b"punsubscribe", client.patterns, client.server.patterns)
 
 
 @command("sunsubscribe", -1, _FLAGS, 1, -1, 1, categories="@pubsub")
 def sunsubscribe_command(client: Client, argv: list[bytes]) -> Any:
     server = client.server
-    return _unsubscribe(client, argv, b"sunsubscribe", client.shard_channels, server.shard_channels, _shard_count)
+    return _change(client, argv, b"sunsubscribe", client.shard_channels, server.shard_channels, _shard_count)
 
 
 @command("spublish", 3, "session pubsub loading stale fast may_replicate", 1, 1, 1, categories="@pubsub")
