@@ -216,3 +216,19 @@ def test_swapdb_serves_a_client_blocked_in_the_swapped_database(weir_proc: Serve
     assert result == [(b"swapq", b"from-db1")]
     setup.close()
     waiter.close()
+
+
+def test_blmove_onto_a_wrong_type_gets_the_error_and_the_next_waiter_is_served(
+    r: redis.Redis, connect: Callable[..., redis.Redis]
+) -> None:
+    r.set("bm:target", "nolist")
+    failing = start(connect(), "BLMOVE", "bm:src", "bm:target", "RIGHT", "LEFT", 0)
+    wait_blocked(r, 1)
+    popper = start(connect(), "BLPOP", "bm:src", 0)
+    wait_blocked(r, 2)
+    r.rpush("bm:src", "foo")
+    failing.join(5)
+    popper.join(5)
+    assert isinstance(failing.result, redis.ResponseError) and str(failing.result).startswith("WRONGTYPE")
+    assert popper.result == (b"bm:src", b"foo")  # not starved behind the failed waiter
+    assert r.get("bm:target") == b"nolist"

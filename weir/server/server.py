@@ -22,7 +22,7 @@ from weir.config import Settings
 from weir.errors import CommandError
 from weir.log.errors import LogWriteError
 from weir.log.sync import FsyncPolicy, SyncWorker
-from weir.resp.reply import NULL_ARRAY, PushReply
+from weir.resp.reply import NULL_ARRAY, ErrorReply, PushReply
 from weir.server import config_table, snapshots
 from weir.server.client import BlockState, Client
 from weir.server.persistence import Persistence
@@ -566,13 +566,18 @@ class Server:
                     assert state is not None
                     try:
                         reply = self.log.submit(state.db, [state.argv])
-                    except CommandError:
-                        break
+                    except CommandError as exc:
+                        # BLMOVE onto a key of the wrong type: the waiter gets the error,
+                        # the element stays, the next waiter is tried (as in Redis).
+                        reply = ErrorReply(exc.message)
                     if reply is BLOCKED:
                         break
                     self.unblock(client)
                     client.wrote = True
-                    client.reply(reply)
+                    if type(reply) is ErrorReply:
+                        client.reply_error(reply.message)
+                    else:
+                        client.reply(reply)
                     self._resume(client)
 
     # --- CLIENT PAUSE -----------------------------------------------------------------
