@@ -17,7 +17,8 @@ import msgpack
 from weir.commands.args import help_reply, parse_int
 from weir.commands.table import command
 from weir.errors import CommandError
-from weir.resp.reply import NO_REPLY, OK, Status
+from weir.resp.reply import NO_REPLY, OK, PushReply, SetReply, Status, Verbatim
+from weir.server.config_table import parse_memory
 from weir.state.types import type_of
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ _UNORDERED = ("set", "hash")
 # DEBUG PROTOCOL's replies, pre-encoded for RESP2 and RESP3 where the encoder has no type.
 _BIGNUM = b"1234567999999999999999999999999999999"
 _ATTRIB3 = b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+# One packer for every digest: msgpack.packb would build a new one per call.
+_pack = msgpack.Packer().pack
 
 
 def value_digest(value: Any) -> bytes:
@@ -67,7 +70,7 @@ def value_digest(value: Any) -> bytes:
         elements = dumped
     else:
         elements = dumped[1]
-    pack = msgpack.Packer().pack
+    pack = _pack
     if kind.name in _UNORDERED:
         mixed = 0
         for element in elements:
@@ -89,7 +92,7 @@ def dataset_digest(client: Client) -> bytes:
             deadline = db.expires.get(key)
             if deadline is not None and deadline <= now:
                 continue
-            record = msgpack.packb([db.index, key, value_digest(value), deadline])
+            record = _pack([db.index, key, value_digest(value), deadline])
             mixed ^= int.from_bytes(hashlib.sha1(record).digest(), "big")
     return mixed.to_bytes(20, "big").hex().encode() if mixed else ZERO_DIGEST
 
@@ -109,14 +112,10 @@ def _protocol(client: Client, name: bytes) -> Any:
     if name in simple:
         return simple[name]
     if name == b"set":
-        from weir.resp.reply import SetReply
-
         return SetReply([0, 1, 2])
     if name == b"map":
         return {0: False, 1: True, 2: False}
     if name == b"verbatim":
-        from weir.resp.reply import Verbatim
-
         return Verbatim(b"This is a verbatim\nstring")
     if name == b"bignum":
         if not resp3:
@@ -130,8 +129,6 @@ def _protocol(client: Client, name: bytes) -> Any:
     if name == b"push":
         if not resp3:
             raise CommandError("ERR RESP2 is not supported by this command")
-        from weir.resp.reply import PushReply
-
         client.write_raw(client.encoder.encode(PushReply([b"server-cpu-usage", 42])))
         return b"Some real reply following the push reply"
     raise CommandError(
@@ -141,12 +138,8 @@ def _protocol(client: Client, name: bytes) -> Any:
 
 
 def _memory_size(raw: bytes) -> int:
-    """debug.c memtoull: a size with an optional b/k/kb/m/mb/g/gb unit."""
-    text = raw.decode("utf-8", "replace").strip().lower()
-    units = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
-    digits = text.rstrip("kmgb")
-    unit = text[len(digits):]
-    size = int(digits) * units[unit] if unit in units and digits.isdigit() else 0
+    """debug.c: a memtoull size, more than 0 and under 4 GB."""
+    size = parse_memory(raw.decode("utf-8", "replace")) or 0
     if not 0 < size < 4 * 1024**3:
         raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
     return size
