@@ -62,7 +62,7 @@ def test_a_full_batch_rolls_over_to_a_new_entry() -> None:
 def test_a_transaction_closes_the_open_batch_first() -> None:
     machine, log, sink = _leader()
     _write(log, 0, b"SET", b"a", b"1")
-    log.submit(0, [[b"INCR", b"a"], [b"INCR", b"a"]], multi=True)
+    log.submit(0, [[b"INCR", b"a"], [b"INCR", b"a"]], NOW_MS, multi=True)
     _write(log, 0, b"INCR", b"a")
     log.end_batch()
     assert [index for _, index, _ in sink.entries] == [1, 2, 3]

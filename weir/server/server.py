@@ -499,14 +499,14 @@ class Server:
     def write_multi(self, client: Client, argvs: list[list[bytes]]) -> list[Any]:
         self.check_writable()
         client.wrote = True
-        replies: list[Any] = self.log.submit(client.db, argvs, multi=True)
+        replies: list[Any] = self.log.submit(client.db, argvs, self.now_ms(), multi=True)
         if self.ready_keys:
             self.serve_blocked()
         return replies
 
     def propose_internal(self, db: int, argv: list[bytes]) -> Any:
         """A write the server makes on its own (active expiry)."""
-        reply = self.log.submit(db, [argv])
+        reply = self.log.submit(db, [argv], self.now_ms())
         if self.ready_keys:
             self.serve_blocked()
         return reply
@@ -565,7 +565,7 @@ class Server:
                     state = client.blocked
                     assert state is not None
                     try:
-                        reply = self.log.submit(state.db, [state.argv])
+                        reply = self.log.submit(state.db, [state.argv], self.now_ms())
                     except CommandError as exc:
                         # BLMOVE onto a key of the wrong type: the waiter gets the error,
                         # the element stays, the next waiter is tried (as in Redis).

@@ -7,7 +7,6 @@ appended (and, with `appendfsync always`, synced by the group commit).
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from typing import Any, Final, Protocol
 
@@ -102,10 +101,10 @@ class SingleNodeLog:
             data = pack_command(self._batch_ts, self._batch_db, argvs, False)
             self.sink.add(self.term, self._batch_index, data)
 
-    def submit(self, db: int, argvs: list[list[bytes]], multi: bool = False) -> Any:
-        """Append one command entry and apply it; returns the command's reply (or raises)."""
+    def submit(self, db: int, argvs: list[list[bytes]], now_ms: int, multi: bool = False) -> Any:
+        """Append one command entry at `now_ms` and apply it; returns the command's reply (or raises)."""
         self.end_batch()
-        ts = self.now_ts(int(time.time() * 1000))
+        ts = self.now_ts(now_ms)
         data = pack_command(ts, db, argvs, multi)
         index = self.last_index + 1
         self.sink.add(self.term, index, data)
