@@ -13,6 +13,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from weir.commands.args import help_reply, parse_int
+from weir.commands.info import memory_figures
 from weir.commands.table import command, container
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import OK
@@ -85,8 +86,6 @@ def _element_bytes(element: Any) -> int:
 @command("stats", 2, "session", categories="@slow", container="memory")
 def memory_stats_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
     """The figures of INFO memory that weir has, under MEMORY STATS's names."""
-    from weir.commands.info import memory_figures
-
     figures = memory_figures(client.server)
     machine = client.server.machine
     keys = sum(len(db) for db in machine.dbs)
