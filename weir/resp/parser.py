@@ -20,7 +20,7 @@ from weir.errors import RemoteProtocolError
 try:
     import hiredis
 except ImportError:  # pragma: no cover - hiredis is a declared dependency
-    hiredis = None  # type: ignore[assignment]
+    hiredis = None  # type: ignore[assignment, unused-ignore]  # hiredis is absent from the isolated build
 
 try:
     from weir.resp import _creader
