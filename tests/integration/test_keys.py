@@ -242,6 +242,51 @@ def test_object_subcommands(r: redis.Redis, real: redis.Redis) -> None:
     assert r.object("idletime", "str") == 0
 
 
+def test_idle_time_follows_accesses_as_in_redis(r: redis.Redis, real: redis.Redis) -> None:
+    """introspection-2.tcl: TTL, TYPE and EXISTS leave the access time; TOUCH and GET
+    move it. (Reads in CLIENT NO-TOUCH mode, a Redis 7.2 command, leave it on weir.)"""
+    for client in (r, real):
+        client.mset({"untouched": "v", "touched": "v", "read": "v"})
+    r.set("no-touch", "v")
+    time.sleep(2.2)
+    for client in (r, real):
+        client.ttl("untouched")
+        client.type("untouched")
+        client.exists("untouched")
+        client.object("encoding", "untouched")
+        client.touch("touched")
+        client.get("read")
+    r.execute_command("CLIENT", "NO-TOUCH", "ON")
+    r.get("no-touch")
+    r.execute_command("CLIENT", "NO-TOUCH", "OFF")
+    for client in (r, real):
+        assert client.object("idletime", "untouched") >= 2
+        assert client.object("idletime", "touched") < 2
+        assert client.object("idletime", "read") < 2
+        assert client.debug_object("untouched")["lru_seconds_idle"] >= 2
+    assert r.object("idletime", "no-touch") >= 2
+
+
+def test_freq_under_an_lfu_policy(r: redis.Redis, real: redis.Redis) -> None:
+    try:
+        for client in (r, real):
+            client.config_set("maxmemory-policy", "allkeys-lfu")
+            client.config_set("lfu-log-factor", "0")  # every access counts
+            client.set("k", "v")
+            for _ in range(20):
+                client.get("k")
+        cases: list[Command] = [
+            ("OBJECT", "FREQ", "k"),
+            ("OBJECT", "FREQ", "missing"),
+            ("OBJECT", "IDLETIME", "k"),
+        ]
+        assert_same(r, real, cases)
+    finally:
+        for client in (r, real):
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("lfu-log-factor", "10")
+
+
 OWN_COMMANDS = [
     "del", "unlink", "exists", "type", "touch", "rename", "renamenx", "copy", "move", "randomkey", "keys",
     "scan", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "expiretime", "pexpiretime",

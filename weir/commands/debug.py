@@ -171,7 +171,7 @@ def debug_command(client: Client, argv: list[bytes]) -> Any:
         ctx = server.machine.reader(client.db, server.now_ms())
         digests = []
         for key in argv[2:]:
-            value = ctx.lookup(key)
+            value = ctx.peek(key)
             digests.append(Status((ZERO_DIGEST if value is None else value_digest(value)).decode()))
         return digests
     if sub == b"protocol" and len(argv) == 3:
@@ -180,15 +180,20 @@ def debug_command(client: Client, argv: list[bytes]) -> Any:
         _memory_size(argv[2])
         return OK
     if sub == b"object" and len(argv) == 3:
-        ctx = server.machine.reader(client.db, server.now_ms())
-        value = ctx.lookup(argv[2])
+        machine = server.machine
+        ctx = machine.reader(client.db, server.now_ms())
+        value = ctx.peek(argv[2])
         if value is None:
             raise CommandError("ERR no such key")
-        encoding = type_of(value).encoding(value, server.machine.limits)
+        encoding = type_of(value).encoding(value, machine.limits)
         size = len(value) if isinstance(value, bytes) else 0
+        now_s = ctx.now_ms // 1000
+        idle_s = 0 if machine.lfu else machine.idle_seconds(ctx.db, argv[2], now_s)
+        # Redis's 24-bit LRU field: the access clock, or the LFU minute and counter.
+        lru = ctx.db.access.get(argv[2], machine.access_since_s) & 0xFFFFFF
         return Status(
             f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} serializedlength:{size} "
-            "lru:0 lru_seconds_idle:0"
+            f"lru:{lru} lru_seconds_idle:{idle_s}"
         )
     raise CommandError(
         f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. Try DEBUG HELP."

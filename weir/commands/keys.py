@@ -152,18 +152,22 @@ def unlink_command(ctx: Ctx, argv: list[bytes]) -> int:
 @command("exists", -2, "readonly fast", 1, -1, 1, "@keyspace")
 def exists_command(ctx: Ctx, argv: list[bytes]) -> int:
     ctx.prefetch(argv, 1, 1)
-    return sum(1 for key in argv[1:] if ctx.lookup(key) is not None)
+    return sum(1 for key in argv[1:] if ctx.peek(key) is not None)
 
 
 @command("touch", -2, "readonly fast", 1, -1, 1, "@keyspace")
 def touch_command(ctx: Ctx, argv: list[bytes]) -> int:
     ctx.prefetch(argv, 1, 1)
-    return sum(1 for key in argv[1:] if ctx.lookup(key) is not None)
+    # TOUCH is an access even for a client in CLIENT NO-TOUCH mode (db.c lookupKey).
+    touch, ctx.touch = ctx.touch, ctx.machine.touching
+    found = sum(1 for key in argv[1:] if ctx.lookup(key) is not None)
+    ctx.touch = touch
+    return found
 
 
 @command("type", 2, "readonly fast", 1, 1, 1, "@keyspace")
 def type_command(ctx: Ctx, argv: list[bytes]) -> Any:
-    value = ctx.lookup(argv[1])
+    value = ctx.peek(argv[1])
     return Status("none" if value is None else type_of(value).name)
 
 
@@ -392,7 +396,7 @@ def pexpireat_command(ctx: Ctx, argv: list[bytes]) -> int:
 
 def _deadline(ctx: Ctx, key: bytes) -> int | None:
     """-2 for a missing key, -1 for no deadline, else the deadline in ms (as None-free int)."""
-    if ctx.lookup(key) is None:
+    if ctx.peek(key) is None:
         return None
     return ctx.db.expires.get(key, -1)
 
@@ -446,32 +450,39 @@ _SHARED_INTEGERS = 10000
 
 @command("encoding", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_encoding_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
-    value = ctx.lookup(argv[2])
+    value = ctx.peek(argv[2])
     if value is None:
         return None
     return type_of(value).encoding(value, ctx.limits).encode()
 
 
 @command("freq", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
-def object_freq_command(ctx: Ctx, argv: list[bytes]) -> Any:
-    if ctx.lookup(argv[2]) is None:
+def object_freq_command(ctx: Ctx, argv: list[bytes]) -> int | None:
+    if ctx.peek(argv[2]) is None:
         return None
-    # weir does not evict, so it never tracks access frequency (as with a non-LFU policy).
-    raise CommandError(
-        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
-        "that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-    )
+    if not ctx.machine.lfu:
+        raise CommandError(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+            "that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+        )
+    return ctx.machine.lfu_counter(ctx.db, argv[2], ctx.now_ms // 1000)
 
 
 @command("idletime", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_idletime_command(ctx: Ctx, argv: list[bytes]) -> int | None:
-    # Access times are not tracked (they would make reads write state): every key looks fresh.
-    return None if ctx.lookup(argv[2]) is None else 0
+    if ctx.peek(argv[2]) is None:
+        return None
+    if ctx.machine.lfu:
+        raise CommandError(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+            "switching between policies at runtime LRU and LFU data will take some time to adjust."
+        )
+    return ctx.machine.idle_seconds(ctx.db, argv[2], ctx.now_ms // 1000)
 
 
 @command("refcount", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_refcount_command(ctx: Ctx, argv: list[bytes]) -> int | None:
-    value = ctx.lookup(argv[2])
+    value = ctx.peek(argv[2])
     if value is None:
         return None
     shared = type(value) is bytes and type_of(value).encoding(value, ctx.limits) == "int"

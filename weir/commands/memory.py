@@ -46,7 +46,7 @@ def memory_usage_command(ctx: Ctx, argv: list[bytes]) -> int | None:
             i += 2
         else:
             raise CommandError(SYNTAX)
-    value = ctx.lookup(argv[2])
+    value = ctx.peek(argv[2])
     if value is None:
         return None
     return DICT_ENTRY_BYTES + sys.getsizeof(argv[2]) + value_bytes(value, samples or None)

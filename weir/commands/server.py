@@ -64,6 +64,8 @@ def swapdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
         machine.listener.db_replaced(b, a, ctx.now_ms)
         a.data, b.data = b.data, a.data
         a.expires, b.expires = b.expires, a.expires
+        a.access, b.access = b.access, a.access
+        a.accessed, b.accessed = b.accessed, a.accessed
         machine.dirty += 1
     return OK
 

@@ -343,7 +343,9 @@ class Client(asyncio.Protocol):
             elif spec.write:
                 reply = server.write(self, spec, argv, server.ms_at(started))
             else:
-                reply = spec.handler(server.machine.reader(self.db, server.ms_at(started)), argv)
+                reply = spec.handler(
+                    server.machine.reader(self.db, server.ms_at(started), not self.no_touch), argv
+                )
         except CommandError as exc:
             spec.failed_calls += 1
             reply = ErrorReply(exc.message)

@@ -11,6 +11,7 @@ them keep working.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -451,6 +452,12 @@ def apply(server: Server, name: str, value: str) -> None:
     elif name == "maxmemory":
         server.maxmemory = int(value)
         server.check_memory()
+    elif name == "maxmemory-policy":
+        server.machine.set_access_policy(value.endswith("-lfu"), int(time.time()))
+    elif name == "lfu-log-factor":
+        server.machine.lfu_log_factor = int(value)
+    elif name == "lfu-decay-time":
+        server.machine.lfu_decay_time_min = int(value)
     elif name == "save":
         numbers = [int(part) for part in value.split()]
         server.save_rules = list(zip(numbers[::2], numbers[1::2]))
@@ -469,5 +476,6 @@ _LIMIT_FIELDS = {
 def install(server: Server) -> None:
     """Fill the server's parameter table and apply the values weir uses."""
     server.config = initial_values(server)
-    for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len", "maxmemory"):
+    for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len", "maxmemory",
+                 "maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
         apply(server, name, server.config[name])

@@ -122,6 +122,8 @@ class Server:
         self.settings = settings
         self.machine = StateMachine(resolve_write, settings.databases)
         self.machine.listener = _Listener(self)
+        # Keys loaded from a snapshot carry no access time: they count from the start.
+        self.machine.access_since_s = int(time.time())
         self.log = SingleNodeLog(self.machine)
         self.stats = Stats()
         # MEMORY STATS startup.allocated: what the process held before any data.
@@ -324,6 +326,8 @@ class Server:
         self.bgsave_dirty = self.machine.dirty
         delay = int(self.config.get("rdb-key-save-delay", "0"))
         self.bgsave = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay)
+        # As Redis with a child: reads stop recording access times, which would copy pages.
+        self.machine.set_touching(False)
         log.info("background snapshot started by pid %d at index %d", self.bgsave.pid, self.bgsave.index)
 
     def _need_persistence(self) -> Persistence:
@@ -350,6 +354,7 @@ class Server:
             if done is None:
                 return
             self.bgsave = None
+            self.machine.set_touching(True)
             self.last_bgsave_seconds = int(time.time() - job.started)
             if done:
                 log.info("background snapshot at index %d done", job.index)
@@ -482,6 +487,7 @@ class Server:
         if perf_ns - self._clock_anchor_ns > CLOCK_ANCHOR_NS:
             self._wall_minus_perf_ns = time.time_ns() - time.perf_counter_ns()
             self._clock_anchor_ns = perf_ns
+            self.machine.set_access_clock((perf_ns + self._wall_minus_perf_ns) // 1_000_000_000)
         return (perf_ns + self._wall_minus_perf_ns) // 1_000_000
 
     # --- writes -----------------------------------------------------------------------

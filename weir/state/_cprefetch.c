@@ -12,6 +12,8 @@
  *
  * prefetch_frames does the same across a pipelined batch: the first key of
  * each command, so sixteen pipelined GETs wait for their misses together.
+ * record_accesses writes, but only the access-time dict (OBJECT IDLETIME): it
+ * settles the keys reads have listed, with the same overlapped misses.
  *
  * The dict layout is CPython's own (internal/pycore_dict.h). On a version
  * whose layout this was not written for, both functions do nothing.
@@ -157,11 +159,49 @@ static PyObject *prefetch_frames(PyObject *self, PyObject *const *args, Py_ssize
     Py_RETURN_NONE;
 }
 
+/* record_accesses(data, access, keys, clock): access[key] = clock for each key of the list
+ * keys that data still holds, then empty keys. Reads append their keys to such a list
+ * (one list append, no cache miss); this settles a whole batch of them at once, with
+ * both dicts' lines prefetched a round at a time so the misses overlap. */
+static PyObject *record_accesses(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "record_accesses(dict, dict, list, clock)");
+        return NULL;
+    }
+    PyObject *data = args[0], *access = args[1], *keys = args[2], *clock = args[3];
+    /* The list is taken whole first: nothing that runs below (a key's __eq__) can change it. */
+    PyObject *taken = PyList_GetSlice(keys, 0, PyList_GET_SIZE(keys));
+    if (taken == NULL || PyList_SetSlice(keys, 0, PyList_GET_SIZE(keys), NULL) < 0) {
+        Py_XDECREF(taken);
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(taken);
+    PyObject **items = &PyList_GET_ITEM(taken, 0);
+    for (Py_ssize_t start = 0; start < n; start += ROUND) {
+        Py_ssize_t count = n - start < ROUND ? n - start : ROUND;
+#ifdef WEIR_PREFETCH
+        if (worth_prefetching(data)) prefetch_round((PyDictObject *)data, items + start, count);
+        if (worth_prefetching(access)) prefetch_round((PyDictObject *)access, items + start, count);
+#endif
+        for (Py_ssize_t i = start; i < start + count; i++) {
+            int held = PyDict_Contains(data, items[i]);
+            if (held < 0 || (held && PyDict_SetItem(access, items[i], clock) < 0)) {
+                Py_DECREF(taken);
+                return NULL;
+            }
+        }
+    }
+    Py_DECREF(taken);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"prefetch_keys", (PyCFunction)(void (*)(void))prefetch_keys, METH_FASTCALL,
      "prefetch_keys(dict, items, start, step): prefetch dict's lines for the keys items[start::step]."},
     {"prefetch_frames", (PyCFunction)(void (*)(void))prefetch_frames, METH_FASTCALL,
      "prefetch_frames(dict, frames): prefetch dict's lines for frame[1] of each argv in frames."},
+    {"record_accesses", (PyCFunction)(void (*)(void))record_accesses, METH_FASTCALL,
+     "record_accesses(data, access, keys, clock): access[k] = clock for each k in keys that data holds; empties keys."},
     {NULL},
 };
 

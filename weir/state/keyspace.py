@@ -6,17 +6,23 @@ from typing import Any
 
 
 class Database:
-    """`data` maps key to value; `expires` maps key to its deadline in ms.
+    """`data` maps key to value; `expires` maps key to its deadline in ms; `access`
+    maps key to when it was last read or written (seconds, or under an LFU policy
+    the counter and its minute), for OBJECT IDLETIME and FREQ; `accessed` lists keys
+    read since their access was last recorded (StateMachine.record_accesses).
 
-    Invariant: every key in `expires` is in `data`.
+    Invariants: every key in `expires` is in `data`; so is every key in `access`.
+    `access` is local, as Redis's LRU field is: not part of the digest or snapshots.
     """
 
-    __slots__ = ("data", "expires", "index")
+    __slots__ = ("access", "accessed", "data", "expires", "index")
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
+        self.access: dict[bytes, int] = {}
+        self.accessed: list[bytes] = []
 
     def __len__(self) -> int:
         return len(self.data)
@@ -34,8 +40,11 @@ class Database:
         if self.data.pop(key, None) is None:
             return False
         self.expires.pop(key, None)
+        self.access.pop(key, None)
         return True
 
     def clear(self) -> None:
         self.data.clear()
         self.expires.clear()
+        self.access.clear()
+        self.accessed.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,12 +26,18 @@ from weir.state.types import BY_CLASS, EncodingLimits
 
 try:
     from weir.state._cprefetch import prefetch_keys as _prefetch_keys
+    from weir.state._cprefetch import record_accesses as _record_accesses
 except ImportError:  # not built: commands run the same, without the prefetch hint
     _prefetch_keys = None  # type: ignore[assignment]
+    _record_accesses = None  # type: ignore[assignment]
 
 log = logging.getLogger("weir.state")
 
 DATABASES = 16
+LFU_INIT_VAL = 5  # a new key's LFU counter (evict.c), so it is not evicted at once
+# Reads list the keys they find; past this many, the lookup records them at once (the
+# server records them every 100 ms): a bound on the keys the lists keep alive.
+ACCESSED_KEYS_MAX = 65_536
 
 Handler = Callable[["Ctx", list[bytes]], Any]
 Resolver = Callable[[list[bytes]], Handler | None]
@@ -51,7 +58,9 @@ class KeyListener:
 class Ctx:
     """What a handler sees: the database, now, and (when applying) the entry's RNG."""
 
-    __slots__ = ("_rng", "applying", "db", "dbi", "in_multi", "index", "machine", "now_ms")
+    __slots__ = (
+        "_rng", "access_s", "applying", "db", "dbi", "in_multi", "index", "machine", "now_ms", "touch",
+    )
 
     def __init__(self, machine: StateMachine) -> None:
         self.machine = machine
@@ -62,6 +71,11 @@ class Ctx:
         self.applying = False
         self.in_multi = False
         self._rng: EntryRandom | None = None
+        # Whether a lookup counts as an access (OBJECT IDLETIME/FREQ), and the time it
+        # records, in seconds: one int object a second, so a million reads store no
+        # million ints (the read context's is set by the server's clock, apply's from ts).
+        self.touch = True
+        self.access_s = 0
 
     def select(self, dbi: int) -> None:
         self.dbi = dbi
@@ -86,16 +100,36 @@ class Ctx:
             _prefetch_keys(self.db.data, argv, start, step)
 
     def lookup(self, key: bytes) -> Any:
-        """The live value of `key`, or None. Applying deletes an expired key it meets."""
+        """The live value of `key`, or None; finding it is an access (db.c lookupKey).
+        Applying deletes an expired key it meets."""
         db = self.db
         value = db.data.get(key)
-        if value is not None and db.expires:
-            deadline = db.expires.get(key)
-            if deadline is not None and deadline <= self.now_ms:
-                if self.applying:
-                    db.delete(key)
-                    self.modified(key)
-                return None
+        if value is not None:
+            if db.expires:
+                deadline = db.expires.get(key)
+                if deadline is not None and deadline <= self.now_ms:
+                    if self.applying:
+                        db.delete(key)
+                        self.modified(key)
+                    return None
+            if self.touch:
+                if self.machine.lfu:
+                    self.machine.note_lfu_access(db, key, self.access_s)
+                else:
+                    # A list append now, the dict store (a cache miss or three) later,
+                    # for a whole batch of keys at once (record_accesses).
+                    accessed = db.accessed
+                    accessed.append(key)
+                    if len(accessed) > ACCESSED_KEYS_MAX:
+                        self.machine.record_accesses()
+        return value
+
+    def peek(self, key: bytes) -> Any:
+        """lookup() that is no access, as Redis's LOOKUP_NOTOUCH (TYPE, TTL, EXISTS, OBJECT)."""
+        touch = self.touch
+        self.touch = False
+        value = self.lookup(key)
+        self.touch = touch
         return value
 
     def lookup_as(self, key: bytes, cls: type) -> Any:
@@ -117,6 +151,14 @@ class Ctx:
         db.data[key] = value
         if not keep_ttl and db.expires:
             db.expires.pop(key, None)
+        # A new value is fresh (createObject); under LFU it keeps the key's count (dbSetValue).
+        if not self.machine.lfu:
+            accessed = db.accessed
+            accessed.append(key)
+            if len(accessed) > ACCESSED_KEYS_MAX:
+                self.machine.record_accesses()
+        elif key not in db.access:
+            db.access[key] = self.machine.lfu_initial(self.access_s)
         self.modified(key)
 
     def delete(self, key: bytes) -> bool:
@@ -158,6 +200,14 @@ class StateMachine:
         self.applied_term = 0
         self.last_ts = 0
         self.dirty = 0  # writes since the last snapshot, for INFO persistence
+        # Access tracking (OBJECT IDLETIME/FREQ). Local, like Redis's LRU field: it never
+        # reaches the digest, snapshots or the log. `lfu` follows maxmemory-policy.
+        self.lfu = False
+        self.lfu_log_factor = 10
+        self.lfu_decay_time_min = 1
+        self._lfu_random = random.Random(0)
+        self.touching = True  # False while a snapshot child runs (no copy-on-write of it)
+        self.access_since_s = 0  # what a key with no access recorded counts from
         self._ctx = Ctx(self)
         self.read_ctx = Ctx(self)
 
@@ -186,6 +236,7 @@ class StateMachine:
             self.last_ts = ts
         ctx = self._ctx
         ctx.now_ms = ts
+        ctx.access_s = ts // 1000
         ctx.index = index
         ctx.applying = True
         ctx._rng = None
@@ -243,13 +294,81 @@ class StateMachine:
 
     # --- reads ---------------------------------------------------------------------
 
-    def reader(self, dbi: int, now_ms: int) -> Ctx:
-        """The shared read context, pointed at `dbi` and the local clock."""
+    def reader(self, dbi: int, now_ms: int, touch: bool = True) -> Ctx:
+        """The shared read context, pointed at `dbi` and the local clock; `touch` False
+        for a client in CLIENT NO-TOUCH mode."""
         ctx = self.read_ctx
         ctx.db = self.dbs[dbi]
         ctx.dbi = dbi
         ctx.now_ms = now_ms
+        ctx.touch = touch and self.touching
         return ctx
+
+    # --- access tracking (evict.c's LRU clock and LFU counter, without eviction) ------
+
+    def set_access_clock(self, now_s: int) -> None:
+        """The local clock for accesses, in seconds (the server's clock tick). The keys
+        listed so far were accessed at the clock's old value: they are recorded first."""
+        if now_s != self.read_ctx.access_s:
+            self.record_accesses()
+            self.read_ctx.access_s = now_s
+
+    def set_touching(self, enabled: bool) -> None:
+        self.touching = enabled
+        self._ctx.touch = enabled
+
+    def record_accesses(self) -> None:
+        """Record the accesses listed since the access clock last moved, at its time."""
+        clock = self.read_ctx.access_s
+        for db in self.dbs:
+            if not db.accessed:
+                continue
+            if _record_accesses is not None:
+                _record_accesses(db.data, db.access, db.accessed, clock)
+                continue
+            data, access = db.data, db.access
+            for key in db.accessed:
+                if key in data:  # deleted since: no record, or `access` would outgrow `data`
+                    access[key] = clock
+            db.accessed.clear()
+
+    def set_access_policy(self, lfu: bool, now_s: int) -> None:
+        """LRU times and LFU counters do not convert: switching starts tracking anew."""
+        if lfu != self.lfu:
+            self.lfu = lfu
+            self.access_since_s = now_s
+            for db in self.dbs:
+                db.access.clear()
+                db.accessed.clear()
+
+    def idle_seconds(self, db: Database, key: bytes, now_s: int) -> int:
+        self.record_accesses()
+        return max(0, now_s - db.access.get(key, self.access_since_s))
+
+    def lfu_initial(self, now_s: int) -> int:
+        return ((now_s // 60) & 0xFFFF) << 8 | LFU_INIT_VAL
+
+    def lfu_counter(self, db: Database, key: bytes, now_s: int) -> int:
+        """LFUDecrAndReturn: the counter less one per lfu-decay-time minutes idle."""
+        packed = db.access.get(key)
+        if packed is None:
+            packed = self.lfu_initial(self.access_since_s)
+        counter = packed & 0xFF
+        if self.lfu_decay_time_min:
+            now_min = (now_s // 60) & 0xFFFF
+            last_min = (packed >> 8) & 0xFFFF
+            elapsed = now_min - last_min if now_min >= last_min else 0xFFFF - last_min + now_min
+            counter = max(0, counter - elapsed // self.lfu_decay_time_min)
+        return counter
+
+    def note_lfu_access(self, db: Database, key: bytes, now_s: int) -> None:
+        """updateLFU: decay, then a logarithmic increment (LFULogIncr)."""
+        counter = self.lfu_counter(db, key, now_s)
+        if counter < 255:
+            base = max(0, counter - LFU_INIT_VAL)
+            if self._lfu_random.random() < 1.0 / (base * self.lfu_log_factor + 1):
+                counter += 1
+        db.access[key] = ((now_s // 60) & 0xFFFF) << 8 | counter
 
     # --- whole-state views ---------------------------------------------------------
 
