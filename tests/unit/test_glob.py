@@ -16,7 +16,7 @@ def stringmatchlen(pattern: bytes, string: bytes, nocase: bool = False) -> bool:
 
     It keeps the C's reads of the pattern's terminating NUL, its signed chars
     in class ranges, the skipLongerMatches early exit and the nesting limit.
-    Exponential only where Redis is too; recursion goes one level per star run.
+    Polynomial thanks to skipLongerMatches; it recurses one level per run of stars.
     """
 
     def at(i: int) -> int:
