@@ -36,6 +36,9 @@ CONFIG_CASES = {
     "get-glob": ("CONFIG", "GET", "hash-max-*"),
     "get-many": ("CONFIG", "GET", "maxmemory", "timeout", "lfu-log-factor", "lua-time-limit"),
     "get-none": ("CONFIG", "GET", "no-such-*"),
+    "get-glob-nocase": ("CONFIG", "GET", "HASH-MAX-*"),
+    "get-glob-range-nocase": ("CONFIG", "GET", "[Z-a]*"),  # lowered ends z..a: nothing
+    "get-glob-escape-exact": ("CONFIG", "GET", "[\\M]axmemory"),
 }
 
 

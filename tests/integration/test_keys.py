@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
 from tests.compare import Command, assert_same
@@ -182,6 +183,28 @@ def test_keys_and_scan(r: redis.Redis, real: redis.Redis) -> None:
         ("SCAN", " 1"),
     ]
     assert_same(r, real, error_cases)
+
+
+@pytest.mark.timeout(20)
+def test_a_pattern_with_many_stars_answers_at_once(r: redis.Redis, real: redis.Redis) -> None:
+    # "a*" thirty times then "b": a backtracking regex would take years on 100 a's.
+    pattern = "a*" * 30 + "b"
+    subscribers = []
+    for client in (r, real):
+        client.mset({"a" * 100: 1, "a" * 100 + "b": 2, "": 3})
+        client.hset("h", mapping={"a" * 60: 1, "a" * 60 + "xb": 2})
+        sub = client.pubsub()
+        sub.psubscribe(pattern, "*")
+        subscribers.append(sub)
+    assert sorted(r.keys(pattern)) == sorted(real.keys(pattern)) == [b"a" * 100 + b"b"]
+    assert sorted(r.scan_iter(match=pattern)) == sorted(real.scan_iter(match=pattern))
+    assert sorted(r.hscan_iter("h", match=pattern)) == sorted(real.hscan_iter("h", match=pattern))
+    # A lone "*" is every key for KEYS, the empty one too, but as a glob it never matches "".
+    assert sorted(r.keys("*")) == sorted(real.keys("*")) == [b"", b"a" * 100, b"a" * 100 + b"b", b"h"]
+    for channel, receivers in (("a" * 100, 1), ("a" * 100 + "b", 2), ("", 0)):
+        assert r.publish(channel, "m") == real.publish(channel, "m") == receivers, channel
+    for sub in subscribers:
+        sub.close()
 
 
 def test_scan_returns_every_key_present_throughout(r: redis.Redis) -> None:

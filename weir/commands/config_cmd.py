@@ -37,7 +37,7 @@ def config_get_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
         if param is not None:
             found[pattern] = values[param.name].encode()
             continue
-        match = compile_glob(pattern, True)
+        match = compile_glob(raw, True)  # nocase, but as typed: escapes and ranges keep case
         for param in PARAMS:
             if param.hidden:
                 continue

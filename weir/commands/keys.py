@@ -303,8 +303,10 @@ def randomkey_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
 
 @command("keys", 2, "readonly", categories="@keyspace @dangerous")
 def keys_command(ctx: Ctx, argv: list[bytes]) -> list[bytes]:
-    match = compile_glob(argv[1])
     db, now = ctx.db, ctx.now_ms
+    if argv[1] == b"*":  # every key, the empty one too, which no glob matches (db.c allkeys)
+        return [key for key in db.data if not db.is_expired(key, now)]
+    match = compile_glob(argv[1])
     return [key for key in db.data if match(key) and not db.is_expired(key, now)]
 
 

@@ -20,6 +20,7 @@ from weir.commands.info import rss_bytes
 from weir.commands.table import BLOCKED, CommandSpec, resolve_write
 from weir.config import Settings
 from weir.errors import CommandError
+from weir.glob import compile_glob
 from weir.log.errors import LogWriteError
 from weir.log.sync import FsyncPolicy, SyncWorker
 from weir.resp.reply import NULL_ARRAY, ErrorReply, PushReply
@@ -692,8 +693,6 @@ class Server:
         return len(members) if members else 0
 
     def publish(self, channel: bytes, message: bytes) -> int:
-        from weir.glob import compile_glob
-
         receivers = 0
         members = self.channels.get(channel)
         if members:
