@@ -63,7 +63,13 @@ def ext_modules() -> list[object]:
         )
     )
     sources = [compiled.source_path(module, package) for module in compiled.MODULES]
-    return list(mypycify([str(p.relative_to(ROOT)) for p in sources], opt_level="3", multi_file=True, group_name="weir")) + [
+    try:
+        built = mypycify([str(p.relative_to(ROOT)) for p in sources], opt_level="3", multi_file=True, group_name="weir")
+    except (SystemExit, Exception) as exc:  # mypyc exits on a type error it meets
+        print(f"weir: mypyc could not compile the hot path ({exc!r}); installing pure Python", file=sys.stderr)
+        remove_old_builds()
+        return []
+    return list(built) + [
         Extension(module, [str(compiled.source_path(module, package).relative_to(ROOT))])
         for module in compiled.NATIVE_MODULES
     ]
