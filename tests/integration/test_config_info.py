@@ -36,6 +36,13 @@ CONFIG_CASES = {
     "get-glob": ("CONFIG", "GET", "hash-max-*"),
     "get-many": ("CONFIG", "GET", "maxmemory", "timeout", "lfu-log-factor", "lua-time-limit"),
     "get-none": ("CONFIG", "GET", "no-such-*"),
+    # maxmemory-clients takes a percent of maxmemory too (config.c PERCENT_CONFIG).
+    "percent-too-big": ("CONFIG", "SET", "maxmemory-clients", "200%"),
+    "percent-not-memory": ("CONFIG", "SET", "maxmemory-clients", "abc"),
+    "percent-negative": ("CONFIG", "SET", "maxmemory-clients", "-1%"),
+    "percent-fraction": ("CONFIG", "SET", "maxmemory-clients", "1.5%"),
+    "percent-bare": ("CONFIG", "SET", "maxmemory-clients", "%"),
+    "percent-elsewhere": ("CONFIG", "SET", "maxmemory", "10%"),
 }
 
 
@@ -53,6 +60,10 @@ SET_CASES = {
     "save": ("save", "3600 1 300 100", "3600 1 300 100"),
     "keyspace-events": ("notify-keyspace-events", "KEA", "AKE"),
     "alias": ("hash-max-ziplist-entries", "100", "100"),
+    "percent": ("maxmemory-clients", "10%", "10%"),
+    "percent-zero": ("maxmemory-clients", "0%", "0"),
+    "percent-all": ("maxmemory-clients", "100%", "100%"),
+    "percent-or-bytes": ("maxmemory-clients", "1mb", "1048576"),
     "obl": ("client-output-buffer-limit", "normal 1mb 2mb 3",
             "normal 1048576 2097152 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
 }

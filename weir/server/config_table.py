@@ -85,6 +85,25 @@ def integer(low: int, high: int, memory: bool = False) -> Callable[[str], str]:
     return parse
 
 
+def memory_or_percent(high: int, percent_max: int) -> Callable[[str], str]:
+    """A PERCENT_CONFIG memory value (config.c): bytes as memtoull reads them, or N% of
+    maxmemory with N a plain non-negative integer up to `percent_max` ("0%" reads as 0)."""
+    def parse(text: str) -> str:
+        if len(text) > 1 and text.endswith("%") and _INTEGER_RE.fullmatch(text[:-1]) and text[0] != "-":
+            percent = int(text[:-1])
+            if percent > percent_max:
+                raise ConfigValueError(f"percentage argument must be less or equal to {percent_max}")
+            return f"{percent}%" if percent else "0"
+        value = parse_memory(text)
+        if value is None:
+            raise ConfigValueError("argument must be a memory or percent value")
+        if value > high:
+            raise ConfigValueError(f"argument must be between 0 and {high} inclusive")
+        return str(value)
+
+    return parse
+
+
 def enum(*options: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         lowered = text.lower()
@@ -366,7 +385,7 @@ PARAMS: list[Param] = [
     _i("hll-sparse-max-bytes", 0, LONG_MAX, 3000, memory=True),
     _i("tracking-table-max-keys", 0, LONG_MAX, 1000000),
     _i("client-query-buffer-limit", 1024 * 1024, LONG_MAX, 1024 * 1024 * 1024, memory=True),
-    _i("maxmemory-clients", 0, LONG_MAX, 0, memory=True),
+    Param("maxmemory-clients", "0", memory_or_percent(LONG_MAX, 100)),
     _i("repl-backlog-ttl", 0, LONG_MAX, 3600),
     _i("auto-aof-rewrite-min-size", 0, LONG_MAX, 64 * 1024 * 1024, memory=True),
     _i("tls-port", 0, 65535, 0),
