@@ -184,6 +184,8 @@ def test_resetstat(r: redis.Redis) -> None:
     assert r.config_resetstat() is True
     stats = r.info("commandstats")
     assert set(stats) <= {"cmdstat_info", "cmdstat_config|resetstat"}
+    latency = r.info("latencystats")
+    assert set(latency) <= {"latency_percentiles_usec_info", "latency_percentiles_usec_config|resetstat"}
     assert r.info("stats")["total_error_replies"] == 0
 
 
@@ -285,3 +287,4 @@ def test_maxmemory_refuses_writes_and_queued_writes(weir_proc: ServerProcess) ->
     assert r.get("mm:y") is None
     r.close()
     admin.close()
+

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from weir import REDIS_VERSION, __version__
+from weir.commands.latency import latencystats_lines
 from weir.commands.table import COMMANDS, CommandSpec, command
 from weir.resp.reply import Verbatim
 
@@ -235,8 +236,8 @@ def _stats(server: Server) -> Lines:
         ("pubsub_channels", len(server.channels)),
         ("pubsub_patterns", len(server.patterns)),
         ("pubsubshard_channels", len(server.shard_channels)),
-        ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("latest_fork_usec", server.fork_stats.latest_us),
+        ("total_forks", server.fork_stats.total),
         ("total_error_replies", stats.errors),
         ("unexpected_error_replies", 0),
         ("total_pubsub_messages", stats.pubsub_messages),
@@ -293,6 +294,10 @@ def _errorstats(server: Server) -> Lines:
     return [(f"errorstat_{code}", f"count={count}") for code, count in server.stats.error_codes.items()]
 
 
+def _latencystats(server: Server) -> Lines:
+    return latencystats_lines(server)
+
+
 def _cluster(server: Server) -> Lines:
     return [("cluster_enabled", 0)]
 
@@ -328,6 +333,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Server], Lines], bool]] = {
     "modules": ("Modules", _modules, True),
     "commandstats": ("Commandstats", _commandstats, False),
     "errorstats": ("Errorstats", _errorstats, True),
+    "latencystats": ("Latencystats", _latencystats, False),
     "cluster": ("Cluster", _cluster, True),
     "keyspace": ("Keyspace", _keyspace, True),
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from weir.log.sync import FsyncPolicy
+from weir.server.latency import LATENCY_MONITOR_OFF_US
 from weir.state.types import EncodingLimits
 
 if TYPE_CHECKING:
@@ -455,6 +456,12 @@ def apply(server: Server, name: str, value: str) -> None:
         server.persistence.policy = FsyncPolicy(value)
     elif name == "slowlog-log-slower-than":
         server.slowlog_threshold_us = int(value)
+    elif name == "latency-monitor-threshold":
+        server.latency.threshold_ms = int(value)
+        threshold_us = int(value) * 1000
+        server.latency_monitor_us = min(threshold_us, LATENCY_MONITOR_OFF_US) or LATENCY_MONITOR_OFF_US
+    elif name == "latency-tracking":
+        server.latency_tracking = value == "yes"
     elif name == "slowlog-max-len":
         server.resize_slowlog(int(value))
     elif name == "maxclients":
@@ -488,5 +495,6 @@ _LIMIT_FIELDS = {
 def install(server: Server) -> None:
     """Fill the server's parameter table and apply the values weir uses."""
     server.config = initial_values(server)
-    for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len", "maxmemory"):
+    for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len", "maxmemory",
+                 "latency-monitor-threshold", "latency-tracking"):
         apply(server, name, server.config[name])

@@ -25,6 +25,7 @@ from weir.log.sync import FsyncPolicy, SyncWorker
 from weir.resp.reply import NULL_ARRAY, ErrorReply, PushReply
 from weir.server import config_table, snapshots
 from weir.server.client import BlockState, Client
+from weir.server.latency import LATENCY_MONITOR_OFF_US, LatencyMonitor
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.keyspace import Database
@@ -142,6 +143,12 @@ class Server:
         self.slowlog: deque[SlowlogEntry] = deque(maxlen=SLOWLOG_ENTRIES_MAX_DEFAULT)
         self.slowlog_next_id = 0
         self.slowlog_threshold_us = 10_000
+        # The latency monitor, and what the dispatcher compares against per command: a
+        # command of latency_monitor_us or more is a `command`/`fast-command` event.
+        self.latency = LatencyMonitor()
+        self.latency_monitor_us = LATENCY_MONITOR_OFF_US
+        # latency-tracking: every command's latency goes into its histogram.
+        self.latency_tracking = True
         # Runtime CONFIG values (Redis's names); weir reads those it uses from here.
         self.config: dict[str, str] = {}
         self.active_expire = True
@@ -176,6 +183,7 @@ class Server:
         self.last_bgsave_ok = True
         self.last_bgsave_seconds = -1
         self.snapshots_taken = 0
+        self.fork_stats = snapshots.ForkStats()
         self._persist_task: asyncio.Task[None] | None = None
         # ms_at(): the wall clock minus the perf counter, and when that was measured
         # (never yet: the first call anchors).
@@ -194,6 +202,7 @@ class Server:
             raise
         self.persistence = persistence
         persistence.before_write = self._end_batch
+        persistence.latency = self.latency
         self.log = SingleNodeLog(self.machine, self.persistence)
         log.info("data directory %s: replayed %d log entries, %d keys",
                  self.settings.dir, replayed, sum(len(db) for db in self.machine.dbs))
@@ -323,8 +332,11 @@ class Server:
         persistence.write_pending()
         self.bgsave_dirty = self.machine.dirty
         delay = int(self.config.get("rdb-key-save-delay", "0"))
-        self.bgsave = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay)
-        log.info("background snapshot started by pid %d at index %d", self.bgsave.pid, self.bgsave.index)
+        self.bgsave = job = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay)
+        persistence.child_active = True
+        self.fork_stats.add(job.fork_us)
+        self.latency.add_if_needed("fork", job.fork_us // 1000)
+        log.info("background snapshot started by pid %d at index %d", job.pid, job.index)
 
     def _need_persistence(self) -> Persistence:
         if self.persistence is None:
@@ -350,6 +362,8 @@ class Server:
             if done is None:
                 return
             self.bgsave = None
+            if self.persistence is not None:
+                self.persistence.child_active = False
             self.last_bgsave_seconds = int(time.time() - job.started)
             if done:
                 log.info("background snapshot at index %d done", job.index)
@@ -718,9 +732,16 @@ class Server:
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero what INFO counts (uptime stays)."""
         self.stats = Stats(started=self.stats.started)
+        self.fork_stats = snapshots.ForkStats()
         for spec in commands.COMMANDS.values():
             for each in (spec, *spec.subcommands.values()):
                 each.calls = each.usec = each.rejected_calls = each.failed_calls = 0
+                each.latency_counts = []
+
+    def latency_command(self, spec: CommandSpec, elapsed_us: int) -> None:
+        """A command at or over latency-monitor-threshold (the dispatcher checked)."""
+        event = "fast-command" if "fast" in spec.flags else "command"
+        self.latency.add_if_needed(event, elapsed_us // 1000)
 
     def resize_slowlog(self, entries_max: int) -> None:
         self.slowlog = deque(self.slowlog, maxlen=entries_max)
@@ -797,6 +818,7 @@ class Server:
             if time.perf_counter() - started > ACTIVE_EXPIRE_BUDGET_S:
                 break
         self.stats.expired_keys += removed
+        self.latency.add_if_needed("expire-cycle", int((time.perf_counter() - started) * 1000))
         return removed
 
 

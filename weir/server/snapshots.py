@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from weir.commands.info import rss_bytes
 from weir.log.snapshot import latest_snapshot, write_snapshot
 from weir.state.machine import StateMachine
 from weir.state.snapshot import dump_chunks, load_chunks
@@ -49,6 +50,23 @@ class BackgroundSave:
     index: int
     term: int
     started: float
+    # How long os.fork() took in the parent (INFO latest_fork_usec, the `fork` latency event).
+    fork_us: int = 0
+
+
+@dataclass
+class ForkStats:
+    """INFO's latest_fork_usec and total_forks, and the fork rate LATENCY DOCTOR judges."""
+
+    latest_us: int = 0
+    total: int = 0
+    # Resident gigabytes copied per second of fork (Redis's stat_fork_rate).
+    rate_gb_per_s: float = 0.0
+
+    def add(self, fork_us: int) -> None:
+        self.latest_us = fork_us
+        self.total += 1
+        self.rate_gb_per_s = rss_bytes() * 1_000_000 / max(fork_us, 1) / 1024**3
 
 
 def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> BackgroundSave:
@@ -56,6 +74,7 @@ def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> 
     `key_delay_us` microseconds after each key (rdb-key-save-delay: tests slow a save)."""
     directory.mkdir(parents=True, exist_ok=True)
     index, term = machine.applied_index, machine.applied_term
+    fork_started_ns = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:  # the child: write, then leave without running the parent's cleanup
         status = 1
@@ -65,7 +84,8 @@ def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> 
             status = 0
         finally:
             os._exit(status)
-    return BackgroundSave(pid, index, term, time.time())
+    fork_us = (time.perf_counter_ns() - fork_started_ns) // 1000
+    return BackgroundSave(pid, index, term, time.time(), fork_us)
 
 
 def poll_child(job: BackgroundSave) -> bool | None:
