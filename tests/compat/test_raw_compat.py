@@ -139,6 +139,11 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("latency-reset-counts", [c("CONFIG", "SET", "latency-monitor-threshold", "5") + c("DEBUG", "SLEEP", "0.02")
                               + c("CONFIG", "SET", "latency-monitor-threshold", "0")
                               + c("LATENCY", "RESET", "nosuch", "COMMAND") + c("LATENCY", "RESET") + c("LATENCY", "LATEST")]),
+    ("maxmemory-clients-percent", [c("CONFIG", "SET", "maxmemory-clients", "200%") + c("CONFIG", "SET", "maxmemory-clients", "abc")
+                                   + c("CONFIG", "SET", "maxmemory-clients", "-1%") + c("CONFIG", "SET", "maxmemory-clients", "10%")
+                                   + c("CONFIG", "GET", "maxmemory-clients") + c("CONFIG", "SET", "maxmemory-clients", "0%")
+                                   + c("CONFIG", "GET", "maxmemory-clients")]),
+    ("bgrewriteaof-arity", [c("BGREWRITEAOF", "x")]),
     ("getkeysandflags-lmove", [c("COMMAND", "GETKEYSANDFLAGS", "lmove", "a", "b", "left", "left")]),
     ("getkeysandflags-set", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v")]),
     ("getkeysandflags-set-get", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "ex", "10", "GET")]),

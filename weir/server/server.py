@@ -180,10 +180,14 @@ class Server:
         self.snapshot_log_bytes_max = SNAPSHOT_LOG_BYTES_DEFAULT
         self.bgsave: snapshots.BackgroundSave | None = None
         self.bgsave_dirty = 0
+        # BGSAVE SCHEDULE while a rewrite ran: starts once it ends.
+        self.bgsave_scheduled = False
         self.last_bgsave_ok = True
         self.last_bgsave_seconds = -1
         self.snapshots_taken = 0
         self.fork_stats = snapshots.ForkStats()
+        # BGREWRITEAOF: the log is compacted by a snapshot (see start_bgsave).
+        self.rewrite_stats = snapshots.RewriteStats()
         self._persist_task: asyncio.Task[None] | None = None
         # ms_at(): the wall clock minus the perf counter, and when that was measured
         # (never yet: the first call anchors).
@@ -324,7 +328,9 @@ class Server:
         snapshots.save(persistence.snapshot_dir, self.machine)
         self._snapshot_done(self.machine.applied_index, self.machine.applied_term, self.machine.dirty)
 
-    def start_bgsave(self) -> None:
+    def start_bgsave(self, rewrite: bool = False) -> None:
+        """BGSAVE, or BGREWRITEAOF (`rewrite`): the same snapshot, which compacts the log
+        it covers; a rewrite is only counted in INFO's aof_rewrite fields."""
         if self.bgsave is not None:
             raise CommandError("ERR Background save already in progress")
         persistence = self._need_persistence()
@@ -332,7 +338,11 @@ class Server:
         persistence.write_pending()
         self.bgsave_dirty = self.machine.dirty
         delay = int(self.config.get("rdb-key-save-delay", "0"))
-        self.bgsave = job = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay)
+        self.bgsave = job = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay, rewrite)
+        if rewrite:
+            self.rewrite_stats.scheduled = False
+        else:
+            self.bgsave_scheduled = False
         persistence.child_active = True
         self.fork_stats.add(job.fork_us)
         self.latency.add_if_needed("fork", job.fork_us // 1000)
@@ -343,37 +353,34 @@ class Server:
             raise CommandError("ERR this server has no data directory")
         return self.persistence
 
-    def _snapshot_done(self, index: int, term: int, dirty: int) -> None:
+    def _snapshot_done(self, index: int, term: int, dirty: int, rewrite: bool = False) -> None:
         persistence = self._need_persistence()
         self.machine.dirty = max(0, self.machine.dirty - dirty)
         self.last_save = int(time.time())
-        self.snapshots_taken += 1
-        self.last_bgsave_ok = True
+        if not rewrite:
+            self.snapshots_taken += 1
+            self.last_bgsave_ok = True
         storage = persistence.storage
         if storage.last_index() >= index and persistence.write_error is None:
             storage.compact_prefix(index, term)
         persistence.log_bytes_at_snapshot = persistence.log_bytes()
 
     def check_snapshots(self) -> None:
-        """Reap a finished background snapshot; start one when a rule says so."""
+        """Reap a finished background snapshot; start one when a rule or a scheduled
+        BGSAVE/BGREWRITEAOF says so (in the same pass, as serverCron does)."""
         job = self.bgsave
         if job is not None:
             done = snapshots.poll_child(job)
             if done is None:
                 return
-            self.bgsave = None
-            if self.persistence is not None:
-                self.persistence.child_active = False
-            self.last_bgsave_seconds = int(time.time() - job.started)
-            if done:
-                log.info("background snapshot at index %d done", job.index)
-                self._snapshot_done(job.index, job.term, self.bgsave_dirty)
-            else:
-                self.last_bgsave_ok = False
-                log.error("background snapshot failed (pid %d)", job.pid)
-            return
+            self._reap_snapshot(job, done)
+            if not (self.rewrite_stats.scheduled or self.bgsave_scheduled):
+                return
         persistence = self.persistence
         if persistence is None or persistence.write_error is not None:
+            return
+        if self.rewrite_stats.scheduled or self.bgsave_scheduled:
+            self.start_bgsave(rewrite=self.rewrite_stats.scheduled)
             return
         elapsed = time.time() - self.last_save
         dirty = self.machine.dirty
@@ -383,6 +390,22 @@ class Server:
             # A failed snapshot is retried only after a pause, as Redis does.
             if self.last_bgsave_ok or elapsed > 5:
                 self.start_bgsave()
+
+    def _reap_snapshot(self, job: snapshots.BackgroundSave, done: bool) -> None:
+        self.bgsave = None
+        if self.persistence is not None:
+            self.persistence.child_active = False
+        if job.rewrite:
+            self.rewrite_stats.finished(job, done)
+        else:
+            self.last_bgsave_seconds = int(time.time() - job.started)
+        if done:
+            log.info("background snapshot at index %d done", job.index)
+            self._snapshot_done(job.index, job.term, self.bgsave_dirty, job.rewrite)
+        else:
+            if not job.rewrite:
+                self.last_bgsave_ok = False
+            log.error("background snapshot failed (pid %d)", job.pid)
 
     async def _persist_loop(self) -> None:
         while True:

@@ -52,6 +52,8 @@ class BackgroundSave:
     started: float
     # How long os.fork() took in the parent (INFO latest_fork_usec, the `fork` latency event).
     fork_us: int = 0
+    # Started by BGREWRITEAOF: the same snapshot, counted as a log rewrite.
+    rewrite: bool = False
 
 
 @dataclass
@@ -69,7 +71,24 @@ class ForkStats:
         self.rate_gb_per_s = rss_bytes() * 1_000_000 / max(fork_us, 1) / 1024**3
 
 
-def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> BackgroundSave:
+@dataclass
+class RewriteStats:
+    """INFO's aof_rewrite fields: BGREWRITEAOF's snapshots."""
+
+    scheduled: bool = False  # asked for while another snapshot ran; starts after it
+    done: int = 0
+    last_seconds: int = -1
+    last_ok: bool = True
+
+    def finished(self, job: BackgroundSave, ok: bool) -> None:
+        self.done += 1 if ok else 0
+        self.last_seconds = int(time.time() - job.started)
+        self.last_ok = ok
+
+
+def fork_save(
+    directory: Path, machine: StateMachine, key_delay_us: int = 0, rewrite: bool = False
+) -> BackgroundSave:
     """Start a child process that writes a snapshot of the state as it is now, pausing
     `key_delay_us` microseconds after each key (rdb-key-save-delay: tests slow a save)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -85,7 +104,7 @@ def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> 
         finally:
             os._exit(status)
     fork_us = (time.perf_counter_ns() - fork_started_ns) // 1000
-    return BackgroundSave(pid, index, term, time.time(), fork_us)
+    return BackgroundSave(pid, index, term, time.time(), fork_us, rewrite)
 
 
 def poll_child(job: BackgroundSave) -> bool | None:
