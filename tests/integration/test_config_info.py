@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import redis
 import yaml
 
 from tests.compare import outcome
-from tests.servers import ServerProcess, weir_server
+from tests.servers import ServerProcess, free_port, weir_server
 
 CONFIG_CASES = {
     "unknown": ("CONFIG", "SET", "no-such-param", "1"),
@@ -288,3 +289,43 @@ def test_maxmemory_refuses_writes_and_queued_writes(weir_proc: ServerProcess) ->
     r.close()
     admin.close()
 
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_config_set_port_moves_the_listener() -> None:
+    """config.c updatePort: the new port listens, the old one closes, clients stay."""
+    with weir_server() as server:
+        old = redis.Redis(port=server.port, socket_timeout=10)
+        old.set("k", "v")
+        port = free_port()
+        assert old.config_set("port", port) is True
+        assert old.get("k") == b"v"  # still connected
+        assert old.config_get("port") == {"port": str(port)}
+        assert old.info("server")["tcp_port"] == port
+        assert redis.Redis(port=port, socket_timeout=10).get("k") == b"v"
+        assert not _listening(server.port)
+        old.close()
+
+
+def test_config_set_port_that_cannot_be_bound(r: redis.Redis, real: redis.Redis) -> None:
+    """A taken port: Redis's error, nothing changed (the whole CONFIG SET is undone)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = str(taken.getsockname()[1])
+        for client in (r, real):
+            before = client.config_get("port", "hz")
+            with pytest.raises(redis.ResponseError) as error:
+                client.execute_command("CONFIG", "SET", "hz", "20", "port", busy)
+            assert str(error.value) == (
+                "CONFIG SET failed (possibly related to argument 'port') - "
+                "Unable to listen on this port. Check server logs."
+            )
+            assert client.config_get("port", "hz") == before
+            assert client.ping()

@@ -462,6 +462,11 @@ def apply(server: Server, name: str, value: str) -> None:
         server.latency_monitor_us = min(threshold_us, LATENCY_MONITOR_OFF_US) or LATENCY_MONITOR_OFF_US
     elif name == "latency-tracking":
         server.latency_tracking = value == "yes"
+    elif name == "port":
+        try:
+            server.rebind(int(value))
+        except OSError as exc:
+            raise ConfigValueError("Unable to listen on this port. Check server logs.") from exc
     elif name == "slowlog-max-len":
         server.resize_slowlog(int(value))
     elif name == "maxclients":

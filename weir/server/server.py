@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -161,6 +162,7 @@ class Server:
         self._client_ids = 0
         # Any: uvloop's server is no asyncio.Server (its `sockets` is a list, not a tuple).
         self._server: Any = None
+        self._rebinding: asyncio.Task[Any] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._expire_task: asyncio.Task[None] | None = None
         self.port = settings.port
@@ -446,6 +448,39 @@ class Server:
         self.config["port"] = str(self.port)
         self._expire_task = asyncio.create_task(self._active_expire_loop())
         log.info("weir listening on %s:%d", self.settings.bind, self.port)
+
+    def rebind(self, port: int) -> None:
+        """CONFIG SET port: listen on `port` (bound here, so an error reaches the caller and
+        the old listener stays), then stop listening on the old one. Connected clients stay.
+        Port 0 stops listening on TCP, as in Redis."""
+        if self._server is None or port == self.port:
+            return
+        loop = asyncio.get_running_loop()
+        listener: socket.socket | None = None
+        if port:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                self.settings.bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )[0]
+            listener = socket.socket(family, kind, proto)
+            try:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(address)
+                listener.listen(511)
+            except OSError:
+                listener.close()
+                raise
+        self._server.close()
+        self.port = port
+        if listener is not None:
+            # Connections wait in the listen backlog until the new server accepts them.
+            self._rebinding = loop.create_task(
+                loop.create_server(lambda: Client(self), sock=listener, backlog=511)
+            )
+            self._rebinding.add_done_callback(self._rebound)
+
+    def _rebound(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self._server = task.result()
 
     async def serve_forever(self) -> None:
         assert self._server is not None
