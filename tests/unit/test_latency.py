@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from weir.commands.latency import (
@@ -13,8 +15,13 @@ from weir.commands.latency import (
     slot_lowest_ns,
     slot_of_ns,
 )
-from weir.commands.table import LATENCY_NS_MAX, LATENCY_SLOTS, CommandSpec
+from weir.commands.table import LATENCY_NS_MAX, LATENCY_SLOTS, CommandSpec, lookup, resolve_write
+from weir.config import Settings
+from weir.server import config_table
 from weir.server.latency import SAMPLES_MAX, EventSeries, LatencyMonitor, Sample
+from weir.server.persistence import Persistence
+from weir.server.server import Server
+from weir.state.machine import StateMachine
 
 
 def spec_with(*durations_us: int) -> CommandSpec:
@@ -151,3 +158,36 @@ def test_graph_wraps_at_80_samples_and_labels_ages() -> None:
     # Equal samples draw the lowest step; labels read downwards ("2h").
     assert lines[2:10] == [" " * 80] * 3 + ["_" * 80, " " * 80, "2" * 80, "h" * 80, ""]
     assert lines[10:13] == [" " * 10] * 3
+
+
+def test_the_dispatchers_events_are_command_or_fast_command() -> None:
+    server = Server(Settings())
+    config_table.apply(server, "latency-monitor-threshold", "5")
+    assert server.latency_monitor_us == 5000
+    get, debug = lookup(b"get"), lookup(b"debug")
+    assert get is not None and debug is not None
+    server.latency_command(get, 7000)
+    server.latency_command(debug, 9000)
+    assert {name: series.max_ms for name, series in server.latency.events.items()} == {
+        "fast-command": 7, "command": 9,
+    }
+    config_table.apply(server, "latency-monitor-threshold", "0")
+    assert server.latency_monitor_us > 10**15  # off: no command reaches it
+
+
+def test_log_writes_are_aof_write_events(tmp_path: Path) -> None:
+    persistence = Persistence(tmp_path, "always", StateMachine(resolve_write))
+    monitor = persistence.latency = LatencyMonitor()
+    monitor.threshold_ms = 1
+    try:
+        # 64 MB handed to the OS takes well over a millisecond.
+        persistence.add(1, 1, b"x" * 64 * 1024 * 1024)
+        persistence.write_pending()
+        assert {"aof-write", "aof-write-alone"} <= set(monitor.events)
+        persistence.child_active = True
+        persistence.add(1, 2, b"y" * 64 * 1024 * 1024)
+        persistence.sync()
+        assert "aof-write-active-child" in monitor.events
+        assert set(monitor.events) <= {"aof-write", "aof-write-alone", "aof-write-active-child", "aof-fsync-always"}
+    finally:
+        persistence.close()
