@@ -127,6 +127,23 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("maxmemory-multi-exec", [c("CONFIG", "SET", "maxmemory", "1") + c("MULTI") + c("SET", "x", "1") + c("EXEC")
                               + c("CONFIG", "SET", "maxmemory", "0") + c("GET", "x")]),
     ("config-hidden-bad", [c("CONFIG", "SET", "key-load-delay", "x") + c("CONFIG", "SET", "use-exit-on-panic", "maybe")]),
+    # LATENCY with the monitor off (the default): empty, but each reply in its shape.
+    ("latency-empty", [c("LATENCY", "LATEST") + c("LATENCY", "HISTORY", "command") + c("LATENCY", "RESET")
+                       + c("LATENCY", "RESET", "command", "fork") + c("LATENCY", "GRAPH", "command")]),
+    ("latency-doctor-disabled", [c("LATENCY", "DOCTOR")]),
+    ("latency-help", [c("LATENCY", "HELP")]),
+    ("latency-arity", [c("LATENCY"), c("LATENCY", "LATEST", "x"), c("LATENCY", "HISTORY"),
+                       c("LATENCY", "GRAPH", "a", "b"), c("LATENCY", "DOCTOR", "x"), c("LATENCY", "NOSUCH")]),
+    ("latency-histogram-unknown", [c("LATENCY", "HISTOGRAM", "nosuch", "config|nosuch")]),
+    ("latency-histogram-unknown-resp3", [HELLO3, c("LATENCY", "HISTOGRAM", "nosuch")]),
+    ("latency-reset-counts", [c("CONFIG", "SET", "latency-monitor-threshold", "5") + c("DEBUG", "SLEEP", "0.02")
+                              + c("CONFIG", "SET", "latency-monitor-threshold", "0")
+                              + c("LATENCY", "RESET", "nosuch", "COMMAND") + c("LATENCY", "RESET") + c("LATENCY", "LATEST")]),
+    ("maxmemory-clients-percent", [c("CONFIG", "SET", "maxmemory-clients", "200%") + c("CONFIG", "SET", "maxmemory-clients", "abc")
+                                   + c("CONFIG", "SET", "maxmemory-clients", "-1%") + c("CONFIG", "SET", "maxmemory-clients", "10%")
+                                   + c("CONFIG", "GET", "maxmemory-clients") + c("CONFIG", "SET", "maxmemory-clients", "0%")
+                                   + c("CONFIG", "GET", "maxmemory-clients")]),
+    ("bgrewriteaof-arity", [c("BGREWRITEAOF", "x")]),
     ("getkeysandflags-lmove", [c("COMMAND", "GETKEYSANDFLAGS", "lmove", "a", "b", "left", "left")]),
     ("getkeysandflags-set", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v")]),
     ("getkeysandflags-set-get", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "ex", "10", "GET")]),

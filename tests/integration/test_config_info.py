@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import redis
 import yaml
 
 from tests.compare import outcome
-from tests.servers import ServerProcess, weir_server
+from tests.servers import ServerProcess, free_port, weir_server
 
 CONFIG_CASES = {
     "unknown": ("CONFIG", "SET", "no-such-param", "1"),
@@ -39,6 +40,13 @@ CONFIG_CASES = {
     "get-glob-nocase": ("CONFIG", "GET", "HASH-MAX-*"),
     "get-glob-range-nocase": ("CONFIG", "GET", "[Z-a]*"),  # lowered ends z..a: nothing
     "get-glob-escape-exact": ("CONFIG", "GET", "[\\M]axmemory"),
+    # maxmemory-clients takes a percent of maxmemory too (config.c PERCENT_CONFIG).
+    "percent-too-big": ("CONFIG", "SET", "maxmemory-clients", "200%"),
+    "percent-not-memory": ("CONFIG", "SET", "maxmemory-clients", "abc"),
+    "percent-negative": ("CONFIG", "SET", "maxmemory-clients", "-1%"),
+    "percent-fraction": ("CONFIG", "SET", "maxmemory-clients", "1.5%"),
+    "percent-bare": ("CONFIG", "SET", "maxmemory-clients", "%"),
+    "percent-elsewhere": ("CONFIG", "SET", "maxmemory", "10%"),
 }
 
 
@@ -56,6 +64,10 @@ SET_CASES = {
     "save": ("save", "3600 1 300 100", "3600 1 300 100"),
     "keyspace-events": ("notify-keyspace-events", "KEA", "AKE"),
     "alias": ("hash-max-ziplist-entries", "100", "100"),
+    "percent": ("maxmemory-clients", "10%", "10%"),
+    "percent-zero": ("maxmemory-clients", "0%", "0"),
+    "percent-all": ("maxmemory-clients", "100%", "100%"),
+    "percent-or-bytes": ("maxmemory-clients", "1mb", "1048576"),
     "obl": ("client-output-buffer-limit", "normal 1mb 2mb 3",
             "normal 1048576 2097152 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
 }
@@ -176,6 +188,8 @@ def test_resetstat(r: redis.Redis) -> None:
     assert r.config_resetstat() is True
     stats = r.info("commandstats")
     assert set(stats) <= {"cmdstat_info", "cmdstat_config|resetstat"}
+    latency = r.info("latencystats")
+    assert set(latency) <= {"latency_percentiles_usec_info", "latency_percentiles_usec_config|resetstat"}
     assert r.info("stats")["total_error_replies"] == 0
 
 
@@ -277,3 +291,44 @@ def test_maxmemory_refuses_writes_and_queued_writes(weir_proc: ServerProcess) ->
     assert r.get("mm:y") is None
     r.close()
     admin.close()
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_config_set_port_moves_the_listener() -> None:
+    """config.c updatePort: the new port listens, the old one closes, clients stay."""
+    with weir_server() as server:
+        old = redis.Redis(port=server.port, socket_timeout=10)
+        old.set("k", "v")
+        port = free_port()
+        assert old.config_set("port", port) is True
+        assert old.get("k") == b"v"  # still connected
+        assert old.config_get("port") == {"port": str(port)}
+        assert old.info("server")["tcp_port"] == port
+        assert redis.Redis(port=port, socket_timeout=10).get("k") == b"v"
+        assert not _listening(server.port)
+        old.close()
+
+
+def test_config_set_port_that_cannot_be_bound(r: redis.Redis, real: redis.Redis) -> None:
+    """A taken port: Redis's error, nothing changed (the whole CONFIG SET is undone)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = str(taken.getsockname()[1])
+        for client in (r, real):
+            before = client.config_get("port", "hz")
+            with pytest.raises(redis.ResponseError) as error:
+                client.execute_command("CONFIG", "SET", "hz", "20", "port", busy)
+            assert str(error.value) == (
+                "CONFIG SET failed (possibly related to argument 'port') - "
+                "Unable to listen on this port. Check server logs."
+            )
+            assert client.config_get("port", "hz") == before
+            assert client.ping()

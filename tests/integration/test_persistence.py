@@ -196,3 +196,69 @@ def test_rdb_key_save_delay_keeps_a_bgsave_running(tmp_path: Path) -> None:
         _wait_bgsave(c)
         assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
         c.close()
+
+
+def _raw(port: int, *args: str) -> object:
+    """The reply as sent (redis-py turns BGREWRITEAOF's status into True)."""
+    conn = redis.Connection(port=port, socket_timeout=10)
+    try:
+        conn.connect()
+        conn.send_command(*args)
+        return conn.read_response()
+    finally:
+        conn.disconnect()
+
+
+def _wait_rewrite(client: redis.Redis) -> dict[str, int]:
+    deadline = time.monotonic() + 30
+    while True:
+        info = client.info("persistence")
+        if not (info["aof_rewrite_in_progress"] or info["aof_rewrite_scheduled"] or info["rdb_bgsave_in_progress"]):
+            return info
+        assert time.monotonic() < deadline, "background rewrite did not finish"
+        time.sleep(0.05)
+
+
+def test_bgrewriteaof_is_a_snapshot_that_compacts_the_log(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with weir_server(data_dir=data) as server:
+        c = _client(server.port)
+        c.mset({f"k{i}": i for i in range(100)})
+        assert c.info("persistence")["aof_rewrites"] == 0
+        assert _raw(server.port, "BGREWRITEAOF") == b"Background append only file rewriting started"
+        info = _wait_rewrite(c)
+        assert (info["aof_rewrites"], info["aof_last_bgrewrite_status"]) == (1, "ok")
+        assert info["aof_last_rewrite_time_sec"] >= 0
+        assert info["rdb_changes_since_last_save"] == 0
+        c.close()
+    assert list((data / "snapshots").glob("*.snap"))
+    with weir_server(data_dir=data) as server:
+        assert _client(server.port).get("k99") == b"99"
+
+
+def test_bgrewriteaof_waits_for_a_running_snapshot(tmp_path: Path) -> None:
+    """aof.c bgrewriteaofCommand: scheduled while another child runs, refused while one
+    rewrite already does; BGSAVE meanwhile gets Redis's "Another child process" error."""
+    with weir_server(data_dir=tmp_path / "data") as server:
+        c = _client(server.port)
+        c.mset({f"k{i}": i for i in range(20)})
+        c.config_set("rdb-key-save-delay", 20_000)  # 20 ms a key: each save takes 0.4 s
+        assert c.bgsave() is True
+        assert _raw(server.port, "BGREWRITEAOF") == b"Background append only file rewriting scheduled"
+        info = c.info("persistence")
+        assert (info["rdb_bgsave_in_progress"], info["aof_rewrite_scheduled"]) == (1, 1)
+        deadline = time.monotonic() + 30
+        while not c.info("persistence")["aof_rewrite_in_progress"]:
+            assert time.monotonic() < deadline, "the scheduled rewrite did not start"
+            time.sleep(0.02)
+        with pytest.raises(redis.ResponseError, match=r"^Background append only file rewriting already in progress$"):
+            c.execute_command("BGREWRITEAOF")
+        with pytest.raises(redis.ResponseError, match=r"^Another child process is active"):
+            _raw(server.port, "BGSAVE")
+        assert _raw(server.port, "BGSAVE", "SCHEDULE") == b"Background saving scheduled"
+        c.config_set("rdb-key-save-delay", 0)
+        # The scheduled BGSAVE starts as the rewrite is reaped: nothing runs only after both.
+        info = _wait_rewrite(c)
+        assert info["aof_rewrites"] == 1
+        assert info["rdb_saves"] == 2  # the first BGSAVE and the scheduled one
+        c.close()

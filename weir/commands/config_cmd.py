@@ -69,9 +69,19 @@ def config_set_command(client: Client, argv: list[bytes]) -> Any:
             changes[param.name] = param.parse(argv[i + 1].decode("utf-8", "surrogateescape"))
         except ConfigValueError as exc:
             raise _failed(name, str(exc)) from None
+    previous = {name: server.config[name] for name in changes}
     for name, value in changes.items():
         server.config[name] = value
-        config_table.apply(server, name, value)
+        try:
+            config_table.apply(server, name, value)
+        except ConfigValueError as exc:
+            # As config.c restoreBackupConfig: a change that cannot take effect (a port
+            # that cannot be bound) undoes the whole CONFIG SET.
+            for undo, old in previous.items():
+                server.config[undo] = old
+                if undo != name:
+                    config_table.apply(server, undo, old)
+            raise _failed(name, str(exc)) from None
     return OK
 
 

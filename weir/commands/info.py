@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from weir import REDIS_VERSION, __version__
+from weir.commands.latency import latencystats_lines
 from weir.commands.table import COMMANDS, CommandSpec, command
 from weir.resp.reply import Verbatim
 
@@ -187,24 +188,27 @@ def _persistence(server: Server) -> Lines:
     persistence = server.persistence
     aof = 1 if persistence is not None else 0
     job = server.bgsave
+    saving = job is not None and not job.rewrite
+    rewriting = job is not None and job.rewrite
+    rewrites = server.rewrite_stats
     write_ok = persistence is None or persistence.write_error is None
     return [
         ("loading", 0),
         ("async_loading", 0),
         ("rdb_changes_since_last_save", server.machine.dirty),
-        ("rdb_bgsave_in_progress", 1 if job is not None else 0),
+        ("rdb_bgsave_in_progress", 1 if saving else 0),
         ("rdb_last_save_time", server.last_save),
         ("rdb_last_bgsave_status", "ok" if server.last_bgsave_ok else "err"),
         ("rdb_last_bgsave_time_sec", server.last_bgsave_seconds),
-        ("rdb_current_bgsave_time_sec", int(time.time() - job.started) if job is not None else -1),
+        ("rdb_current_bgsave_time_sec", int(time.time() - job.started) if job is not None and saving else -1),
         ("rdb_saves", server.snapshots_taken),
         ("aof_enabled", aof),
-        ("aof_rewrite_in_progress", 0),
-        ("aof_rewrite_scheduled", 0),
-        ("aof_last_rewrite_time_sec", -1),
-        ("aof_current_rewrite_time_sec", -1),
-        ("aof_last_bgrewrite_status", "ok"),
-        ("aof_rewrites", 0),
+        ("aof_rewrite_in_progress", 1 if rewriting else 0),
+        ("aof_rewrite_scheduled", 1 if rewrites.scheduled else 0),
+        ("aof_last_rewrite_time_sec", rewrites.last_seconds),
+        ("aof_current_rewrite_time_sec", int(time.time() - job.started) if job is not None and rewriting else -1),
+        ("aof_last_bgrewrite_status", "ok" if rewrites.last_ok else "err"),
+        ("aof_rewrites", rewrites.done),
         ("aof_last_write_status", "ok" if write_ok else "err"),
         ("weir_appendfsync", persistence.policy.value if persistence is not None else "none"),
         ("weir_log_first_index", persistence.storage.first_index() if persistence is not None else 0),
@@ -235,8 +239,8 @@ def _stats(server: Server) -> Lines:
         ("pubsub_channels", len(server.channels)),
         ("pubsub_patterns", len(server.patterns)),
         ("pubsubshard_channels", len(server.shard_channels)),
-        ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("latest_fork_usec", server.fork_stats.latest_us),
+        ("total_forks", server.fork_stats.total),
         ("total_error_replies", stats.errors),
         ("unexpected_error_replies", 0),
         ("total_pubsub_messages", stats.pubsub_messages),
@@ -293,6 +297,10 @@ def _errorstats(server: Server) -> Lines:
     return [(f"errorstat_{code}", f"count={count}") for code, count in server.stats.error_codes.items()]
 
 
+def _latencystats(server: Server) -> Lines:
+    return latencystats_lines(server)
+
+
 def _cluster(server: Server) -> Lines:
     return [("cluster_enabled", 0)]
 
@@ -328,6 +336,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Server], Lines], bool]] = {
     "modules": ("Modules", _modules, True),
     "commandstats": ("Commandstats", _commandstats, False),
     "errorstats": ("Errorstats", _errorstats, True),
+    "latencystats": ("Latencystats", _latencystats, False),
     "cluster": ("Cluster", _cluster, True),
     "keyspace": ("Keyspace", _keyspace, True),
 }

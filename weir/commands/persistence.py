@@ -1,4 +1,9 @@
-"""SAVE BGSAVE LASTSAVE: snapshots on demand."""
+"""SAVE BGSAVE BGREWRITEAOF LASTSAVE: snapshots on demand.
+
+weir's log is its append-only file, and a snapshot is what rewrites it: the
+log prefix a snapshot covers is dropped. So BGREWRITEAOF starts the same
+background snapshot as BGSAVE, counted in INFO's aof_rewrite fields.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +28,33 @@ def bgsave_command(client: Client, argv: list[bytes]) -> Any:
     server = client.server
     if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() != b"SCHEDULE"):
         raise CommandError(SYNTAX)
-    if server.bgsave is not None:
-        if len(argv) == 2:
-            return Status("Background saving scheduled")
+    job = server.bgsave
+    if job is not None and not job.rewrite:
         raise CommandError("ERR Background save already in progress")
+    if job is not None:
+        if len(argv) == 2:
+            server.bgsave_scheduled = True
+            return Status("Background saving scheduled")
+        raise CommandError(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. "
+            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+        )
     server.start_bgsave()
     return Status("Background saving started")
+
+
+@command("bgrewriteaof", 1, "session admin noscript no_async_loading", categories="@dangerous")
+def bgrewriteaof_command(client: Client, argv: list[bytes]) -> Any:
+    """aof.c bgrewriteaofCommand: while another snapshot runs, the rewrite waits for it."""
+    server = client.server
+    job = server.bgsave
+    if job is not None and job.rewrite:
+        raise CommandError("ERR Background append only file rewriting already in progress")
+    if job is not None:
+        server.rewrite_stats.scheduled = True
+        return Status("Background append only file rewriting scheduled")
+    server.start_bgsave(rewrite=True)
+    return Status("Background append only file rewriting started")
 
 
 @command("lastsave", 1, "session loading stale fast", categories="@admin @dangerous")

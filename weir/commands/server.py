@@ -1,4 +1,4 @@
-"""Server commands (server.c, db.c, debug.c, slowlog.c, latency.c): the admin set."""
+"""Server commands (server.c, db.c, debug.c, slowlog.c): the admin set (LATENCY: latency.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from weir.commands.args import help_reply, parse_int
 from weir.commands.table import command, container
 from weir.errors import DB_INDEX, SYNTAX, CommandError
-from weir.resp.reply import OK, Status, Verbatim
+from weir.resp.reply import OK, Status
 from weir.state.machine import Ctx
 
 if TYPE_CHECKING:
@@ -137,80 +137,3 @@ SLOWLOG_HELP = [
 @command("help", 2, "session loading stale", container="slowlog")
 def slowlog_help_command(client: Client, argv: list[bytes]) -> list[Status]:
     return help_reply(SLOWLOG_HELP)
-
-
-# --- LATENCY: weir does not sample latency events, so every report is empty but well-formed.
-
-container("latency", -2)
-_LATENCY = "session admin noscript loading stale"
-
-
-@command("latest", 2, _LATENCY, container="latency")
-def latency_latest_command(client: Client, argv: list[bytes]) -> list[Any]:
-    return []
-
-
-@command("history", 3, _LATENCY, container="latency")
-def latency_history_command(client: Client, argv: list[bytes]) -> list[Any]:
-    return []
-
-
-@command("reset", -2, _LATENCY, container="latency")
-def latency_reset_command(client: Client, argv: list[bytes]) -> int:
-    return 0
-
-
-@command("graph", 3, _LATENCY, container="latency")
-def latency_graph_command(client: Client, argv: list[bytes]) -> Any:
-    event = argv[2].decode("utf-8", "replace")
-    raise CommandError(f"ERR No samples available for event '{event}'")
-
-
-@command("histogram", -2, _LATENCY, container="latency")
-def latency_histogram_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
-    return {}
-
-
-_DOCTOR_DISABLED = (
-    "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "
-    'You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. '
-    "If we weren't in a deep space mission I'd suggest to take a look at "
-    "https://redis.io/topics/latency-monitor.\n"
-)
-_DOCTOR_QUIET = (
-    "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the "
-    "slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think "
-    "things over.\n"
-)
-
-
-@command("doctor", 2, _LATENCY, container="latency")
-def latency_doctor_command(client: Client, argv: list[bytes]) -> Verbatim:
-    enabled = client.server.config.get("latency-monitor-threshold", "0") != "0"
-    return Verbatim((_DOCTOR_QUIET if enabled else _DOCTOR_DISABLED).encode())
-
-
-LATENCY_HELP = [
-    'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-    'DOCTOR',
-    '    Return a human readable latency analysis report.',
-    'GRAPH <event>',
-    '    Return an ASCII latency graph for the <event> class.',
-    'HISTORY <event>',
-    '    Return time-latency samples for the <event> class.',
-    'LATEST',
-    '    Return the latest latency samples for all events.',
-    'RESET [<event> ...]',
-    '    Reset latency data of one or more <event> classes.',
-    '    (default: reset all data for all event classes)',
-    'HISTOGRAM [COMMAND ...]',
-    '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
-    '    If no commands are specified then all histograms are replied.',
-    'HELP',
-    '    Prints this help.',
-]
-
-
-@command("help", 2, "session loading stale", container="latency")
-def latency_help_command(client: Client, argv: list[bytes]) -> list[Status]:
-    return help_reply(LATENCY_HELP)

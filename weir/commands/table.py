@@ -18,6 +18,13 @@ from typing import Any, Final
 Handler = Callable[[Any, list[bytes]], Any]
 KeyFinder = Callable[[list[bytes]], list[int]]
 
+# Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats) count calls in the
+# slots of Redis's HDR histogram: nanoseconds from 1 to 1 s, two significant digits, so 256
+# sub-buckets of unit width below 256 ns and 128 per power of two above (the slot of a value
+# is (b << 7) + (ns >> b), b its bit length past 8). Redis records microseconds * 1000, as here.
+LATENCY_NS_MAX: Final = 1_000_000_000
+LATENCY_SLOTS: Final = 3072
+
 
 @dataclass(slots=True, eq=False)
 class CommandSpec:
@@ -46,6 +53,8 @@ class CommandSpec:
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    # Calls by latency slot (see LATENCY_SLOTS); empty until the first call is recorded.
+    latency_counts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.write = "write" in self.flags
@@ -56,6 +65,18 @@ class CommandSpec:
     @property
     def full_name(self) -> str:
         return self.name if self.container is None else f"{self.container}|{self.name}"
+
+    def record_latency(self, elapsed_us: int) -> None:
+        """Count one call of `elapsed_us` microseconds: a few integer operations, since
+        the dispatcher calls this for every command (the list is made on the first)."""
+        ns = elapsed_us * 1000 if elapsed_us > 0 else 1
+        if ns > LATENCY_NS_MAX:
+            ns = LATENCY_NS_MAX
+        bucket = (ns | 255).bit_length() - 8
+        counts = self.latency_counts
+        if not counts:
+            counts = self.latency_counts = [0] * LATENCY_SLOTS
+        counts[(bucket << 7) + (ns >> bucket)] += 1
 
     def arity_ok(self, argc: int) -> bool:
         arity = self.arity

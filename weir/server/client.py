@@ -369,6 +369,10 @@ class Client(asyncio.Protocol):
         elapsed_us = (ended - started) // 1000
         spec.calls += 1
         spec.usec += elapsed_us
+        if server.latency_tracking:
+            spec.record_latency(elapsed_us)
+        if elapsed_us >= server.latency_monitor_us:
+            server.latency_command(spec, elapsed_us)
         if elapsed_us > server.slowlog_threshold_us >= 0:
             server.slowlog_add(self, argv, elapsed_us)
 

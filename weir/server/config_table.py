@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from weir.log.sync import FsyncPolicy
+from weir.server.latency import LATENCY_MONITOR_OFF_US
 from weir.state.types import EncodingLimits
 
 if TYPE_CHECKING:
@@ -81,6 +82,25 @@ def integer(low: int, high: int, memory: bool = False) -> Callable[[str], str]:
             raise ConfigValueError("argument couldn't be parsed into an integer")
         if not low <= value <= high:
             raise ConfigValueError(f"argument must be between {low} and {high} inclusive")
+        return str(value)
+
+    return parse
+
+
+def memory_or_percent(high: int, percent_max: int) -> Callable[[str], str]:
+    """A PERCENT_CONFIG memory value (config.c): bytes as memtoull reads them, or N% of
+    maxmemory with N a plain non-negative integer up to `percent_max` ("0%" reads as 0)."""
+    def parse(text: str) -> str:
+        if len(text) > 1 and text.endswith("%") and _INTEGER_RE.fullmatch(text[:-1]) and text[0] != "-":
+            percent = int(text[:-1])
+            if percent > percent_max:
+                raise ConfigValueError(f"percentage argument must be less or equal to {percent_max}")
+            return f"{percent}%" if percent else "0"
+        value = parse_memory(text)
+        if value is None:
+            raise ConfigValueError("argument must be a memory or percent value")
+        if value > high:
+            raise ConfigValueError(f"argument must be between 0 and {high} inclusive")
         return str(value)
 
     return parse
@@ -367,7 +387,7 @@ PARAMS: list[Param] = [
     _i("hll-sparse-max-bytes", 0, LONG_MAX, 3000, memory=True),
     _i("tracking-table-max-keys", 0, LONG_MAX, 1000000),
     _i("client-query-buffer-limit", 1024 * 1024, LONG_MAX, 1024 * 1024 * 1024, memory=True),
-    _i("maxmemory-clients", 0, LONG_MAX, 0, memory=True),
+    Param("maxmemory-clients", "0", memory_or_percent(LONG_MAX, 100)),
     _i("repl-backlog-ttl", 0, LONG_MAX, 3600),
     _i("auto-aof-rewrite-min-size", 0, LONG_MAX, 64 * 1024 * 1024, memory=True),
     _i("tls-port", 0, 65535, 0),
@@ -437,6 +457,17 @@ def apply(server: Server, name: str, value: str) -> None:
         server.persistence.policy = FsyncPolicy(value)
     elif name == "slowlog-log-slower-than":
         server.slowlog_threshold_us = int(value)
+    elif name == "latency-monitor-threshold":
+        server.latency.threshold_ms = int(value)
+        threshold_us = int(value) * 1000
+        server.latency_monitor_us = min(threshold_us, LATENCY_MONITOR_OFF_US) or LATENCY_MONITOR_OFF_US
+    elif name == "latency-tracking":
+        server.latency_tracking = value == "yes"
+    elif name == "port":
+        try:
+            server.rebind(int(value))
+        except OSError as exc:
+            raise ConfigValueError("Unable to listen on this port. Check server logs.") from exc
     elif name == "slowlog-max-len":
         server.resize_slowlog(int(value))
     elif name == "maxclients":
@@ -477,5 +508,6 @@ def install(server: Server) -> None:
     """Fill the server's parameter table and apply the values weir uses."""
     server.config = initial_values(server)
     for name in (*_LIMIT_FIELDS, "slowlog-log-slower-than", "slowlog-max-len", "maxmemory",
-                 "maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
+                 "maxmemory-policy", "lfu-log-factor", "lfu-decay-time",
+                 "latency-monitor-threshold", "latency-tracking"):
         apply(server, name, server.config[name])

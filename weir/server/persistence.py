@@ -21,6 +21,7 @@ from weir.log.errors import LogWriteError
 from weir.log.records import LogRecord
 from weir.log.storage import LogStorage
 from weir.log.sync import FsyncPolicy
+from weir.server.latency import LatencyMonitor
 from weir.server.snapshots import load_latest
 from weir.state.machine import StateMachine
 
@@ -46,6 +47,10 @@ class Persistence:
         self.last_sync = time.monotonic()
         self.write_error: LogWriteError | None = None
         self.fsyncs = 0
+        # The server's latency monitor (aof-write and aof-fsync-always events), and whether
+        # a snapshot child runs meanwhile (aof-write-active-child rather than -alone).
+        self.latency: LatencyMonitor | None = None
+        self.child_active = False
         self.log_bytes_at_snapshot = self.log_bytes()
 
     # --- recovery -----------------------------------------------------------------
@@ -94,15 +99,27 @@ class Persistence:
         if self.before_write is not None:
             self.before_write()
         if self.pending:
+            monitor = self.latency
+            started_ns = time.perf_counter_ns() if monitor is not None and monitor.threshold_ms else 0
             # Cleared only once written: a failed append (disk full) is retried later.
             self.storage.append(self.pending)
             self.pending = []
+            if started_ns and monitor is not None:
+                # Redis's names for its AOF write(): one of the two kinds, and the total.
+                elapsed_ms = (time.perf_counter_ns() - started_ns) // 1_000_000
+                kind = "aof-write-active-child" if self.child_active else "aof-write-alone"
+                monitor.add_if_needed(kind, elapsed_ms)
+                monitor.add_if_needed("aof-write", elapsed_ms)
 
     def sync(self) -> None:
         self.write_pending()
         if self.storage.needs_sync:
+            monitor = self.latency
+            started_ns = time.perf_counter_ns() if monitor is not None and monitor.threshold_ms else 0
             self.storage.sync()
             self.fsyncs += 1
+            if started_ns and monitor is not None and self.policy is FsyncPolicy.ALWAYS:
+                monitor.add_if_needed("aof-fsync-always", (time.perf_counter_ns() - started_ns) // 1_000_000)
         self.last_sync = time.monotonic()
 
     def last_index(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from weir.log.sync import FsyncPolicy, SyncWorker
 from weir.resp.reply import NULL_ARRAY, ErrorReply, PushReply
 from weir.server import config_table, snapshots
 from weir.server.client import BlockState, Client
+from weir.server.latency import LATENCY_MONITOR_OFF_US, LatencyMonitor
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.keyspace import Database
@@ -145,6 +147,12 @@ class Server:
         self.slowlog: deque[SlowlogEntry] = deque(maxlen=SLOWLOG_ENTRIES_MAX_DEFAULT)
         self.slowlog_next_id = 0
         self.slowlog_threshold_us = 10_000
+        # The latency monitor, and what the dispatcher compares against per command: a
+        # command of latency_monitor_us or more is a `command`/`fast-command` event.
+        self.latency = LatencyMonitor()
+        self.latency_monitor_us = LATENCY_MONITOR_OFF_US
+        # latency-tracking: every command's latency goes into its histogram.
+        self.latency_tracking = True
         # Runtime CONFIG values (Redis's names); weir reads those it uses from here.
         self.config: dict[str, str] = {}
         self.active_expire = True
@@ -157,6 +165,7 @@ class Server:
         self._client_ids = 0
         # Any: uvloop's server is no asyncio.Server (its `sockets` is a list, not a tuple).
         self._server: Any = None
+        self._rebinding: asyncio.Task[Any] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._expire_task: asyncio.Task[None] | None = None
         self.port = settings.port
@@ -176,9 +185,14 @@ class Server:
         self.snapshot_log_bytes_max = SNAPSHOT_LOG_BYTES_DEFAULT
         self.bgsave: snapshots.BackgroundSave | None = None
         self.bgsave_dirty = 0
+        # BGSAVE SCHEDULE while a rewrite ran: starts once it ends.
+        self.bgsave_scheduled = False
         self.last_bgsave_ok = True
         self.last_bgsave_seconds = -1
         self.snapshots_taken = 0
+        self.fork_stats = snapshots.ForkStats()
+        # BGREWRITEAOF: the log is compacted by a snapshot (see start_bgsave).
+        self.rewrite_stats = snapshots.RewriteStats()
         self._persist_task: asyncio.Task[None] | None = None
         # ms_at(): the wall clock minus the perf counter, and when that was measured
         # (never yet: the first call anchors).
@@ -197,6 +211,7 @@ class Server:
             raise
         self.persistence = persistence
         persistence.before_write = self._end_batch
+        persistence.latency = self.latency
         self.log = SingleNodeLog(self.machine, self.persistence)
         log.info("data directory %s: replayed %d log entries, %d keys",
                  self.settings.dir, replayed, sum(len(db) for db in self.machine.dbs))
@@ -318,7 +333,9 @@ class Server:
         snapshots.save(persistence.snapshot_dir, self.machine)
         self._snapshot_done(self.machine.applied_index, self.machine.applied_term, self.machine.dirty)
 
-    def start_bgsave(self) -> None:
+    def start_bgsave(self, rewrite: bool = False) -> None:
+        """BGSAVE, or BGREWRITEAOF (`rewrite`): the same snapshot, which compacts the log
+        it covers; a rewrite is only counted in INFO's aof_rewrite fields."""
         if self.bgsave is not None:
             raise CommandError("ERR Background save already in progress")
         persistence = self._need_persistence()
@@ -326,46 +343,51 @@ class Server:
         persistence.write_pending()
         self.bgsave_dirty = self.machine.dirty
         delay = int(self.config.get("rdb-key-save-delay", "0"))
-        self.bgsave = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay)
+        self.bgsave = job = snapshots.fork_save(persistence.snapshot_dir, self.machine, delay, rewrite)
         # As Redis with a child: reads stop recording access times, which would copy pages.
         self.machine.set_touching(False)
-        log.info("background snapshot started by pid %d at index %d", self.bgsave.pid, self.bgsave.index)
+        if rewrite:
+            self.rewrite_stats.scheduled = False
+        else:
+            self.bgsave_scheduled = False
+        persistence.child_active = True
+        self.fork_stats.add(job.fork_us)
+        self.latency.add_if_needed("fork", job.fork_us // 1000)
+        log.info("background snapshot started by pid %d at index %d", job.pid, job.index)
 
     def _need_persistence(self) -> Persistence:
         if self.persistence is None:
             raise CommandError("ERR this server has no data directory")
         return self.persistence
 
-    def _snapshot_done(self, index: int, term: int, dirty: int) -> None:
+    def _snapshot_done(self, index: int, term: int, dirty: int, rewrite: bool = False) -> None:
         persistence = self._need_persistence()
         self.machine.dirty = max(0, self.machine.dirty - dirty)
         self.last_save = int(time.time())
-        self.snapshots_taken += 1
-        self.last_bgsave_ok = True
+        if not rewrite:
+            self.snapshots_taken += 1
+            self.last_bgsave_ok = True
         storage = persistence.storage
         if storage.last_index() >= index and persistence.write_error is None:
             storage.compact_prefix(index, term)
         persistence.log_bytes_at_snapshot = persistence.log_bytes()
 
     def check_snapshots(self) -> None:
-        """Reap a finished background snapshot; start one when a rule says so."""
+        """Reap a finished background snapshot; start one when a rule or a scheduled
+        BGSAVE/BGREWRITEAOF says so (in the same pass, as serverCron does)."""
         job = self.bgsave
         if job is not None:
             done = snapshots.poll_child(job)
             if done is None:
                 return
-            self.bgsave = None
-            self.machine.set_touching(True)
-            self.last_bgsave_seconds = int(time.time() - job.started)
-            if done:
-                log.info("background snapshot at index %d done", job.index)
-                self._snapshot_done(job.index, job.term, self.bgsave_dirty)
-            else:
-                self.last_bgsave_ok = False
-                log.error("background snapshot failed (pid %d)", job.pid)
-            return
+            self._reap_snapshot(job, done)
+            if not (self.rewrite_stats.scheduled or self.bgsave_scheduled):
+                return
         persistence = self.persistence
         if persistence is None or persistence.write_error is not None:
+            return
+        if self.rewrite_stats.scheduled or self.bgsave_scheduled:
+            self.start_bgsave(rewrite=self.rewrite_stats.scheduled)
             return
         elapsed = time.time() - self.last_save
         dirty = self.machine.dirty
@@ -375,6 +397,23 @@ class Server:
             # A failed snapshot is retried only after a pause, as Redis does.
             if self.last_bgsave_ok or elapsed > 5:
                 self.start_bgsave()
+
+    def _reap_snapshot(self, job: snapshots.BackgroundSave, done: bool) -> None:
+        self.bgsave = None
+        self.machine.set_touching(True)
+        if self.persistence is not None:
+            self.persistence.child_active = False
+        if job.rewrite:
+            self.rewrite_stats.finished(job, done)
+        else:
+            self.last_bgsave_seconds = int(time.time() - job.started)
+        if done:
+            log.info("background snapshot at index %d done", job.index)
+            self._snapshot_done(job.index, job.term, self.bgsave_dirty, job.rewrite)
+        else:
+            if not job.rewrite:
+                self.last_bgsave_ok = False
+            log.error("background snapshot failed (pid %d)", job.pid)
 
     async def _persist_loop(self) -> None:
         while True:
@@ -415,6 +454,39 @@ class Server:
         self.config["port"] = str(self.port)
         self._expire_task = asyncio.create_task(self._active_expire_loop())
         log.info("weir listening on %s:%d", self.settings.bind, self.port)
+
+    def rebind(self, port: int) -> None:
+        """CONFIG SET port: listen on `port` (bound here, so an error reaches the caller and
+        the old listener stays), then stop listening on the old one. Connected clients stay.
+        Port 0 stops listening on TCP, as in Redis."""
+        if self._server is None or port == self.port:
+            return
+        loop = asyncio.get_running_loop()
+        listener: socket.socket | None = None
+        if port:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                self.settings.bind, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )[0]
+            listener = socket.socket(family, kind, proto)
+            try:
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(address)
+                listener.listen(511)
+            except OSError:
+                listener.close()
+                raise
+        self._server.close()
+        self.port = port
+        if listener is not None:
+            # Connections wait in the listen backlog until the new server accepts them.
+            self._rebinding = loop.create_task(
+                loop.create_server(lambda: Client(self), sock=listener, backlog=511)
+            )
+            self._rebinding.add_done_callback(self._rebound)
+
+    def _rebound(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self._server = task.result()
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -723,9 +795,16 @@ class Server:
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero what INFO counts (uptime stays)."""
         self.stats = Stats(started=self.stats.started)
+        self.fork_stats = snapshots.ForkStats()
         for spec in commands.COMMANDS.values():
             for each in (spec, *spec.subcommands.values()):
                 each.calls = each.usec = each.rejected_calls = each.failed_calls = 0
+                each.latency_counts = []
+
+    def latency_command(self, spec: CommandSpec, elapsed_us: int) -> None:
+        """A command at or over latency-monitor-threshold (the dispatcher checked)."""
+        event = "fast-command" if "fast" in spec.flags else "command"
+        self.latency.add_if_needed(event, elapsed_us // 1000)
 
     def resize_slowlog(self, entries_max: int) -> None:
         self.slowlog = deque(self.slowlog, maxlen=entries_max)
@@ -802,6 +881,7 @@ class Server:
             if time.perf_counter() - started > ACTIVE_EXPIRE_BUDGET_S:
                 break
         self.stats.expired_keys += removed
+        self.latency.add_if_needed("expire-cycle", int((time.perf_counter() - started) * 1000))
         return removed
 
 

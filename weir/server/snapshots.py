@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from weir.commands.info import rss_bytes
 from weir.log.snapshot import latest_snapshot, write_snapshot
 from weir.state.machine import StateMachine
 from weir.state.snapshot import dump_chunks, load_chunks
@@ -49,13 +50,50 @@ class BackgroundSave:
     index: int
     term: int
     started: float
+    # How long os.fork() took in the parent (INFO latest_fork_usec, the `fork` latency event).
+    fork_us: int = 0
+    # Started by BGREWRITEAOF: the same snapshot, counted as a log rewrite.
+    rewrite: bool = False
 
 
-def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> BackgroundSave:
+@dataclass
+class ForkStats:
+    """INFO's latest_fork_usec and total_forks, and the fork rate LATENCY DOCTOR judges."""
+
+    latest_us: int = 0
+    total: int = 0
+    # Resident gigabytes copied per second of fork (Redis's stat_fork_rate).
+    rate_gb_per_s: float = 0.0
+
+    def add(self, fork_us: int) -> None:
+        self.latest_us = fork_us
+        self.total += 1
+        self.rate_gb_per_s = rss_bytes() * 1_000_000 / max(fork_us, 1) / 1024**3
+
+
+@dataclass
+class RewriteStats:
+    """INFO's aof_rewrite fields: BGREWRITEAOF's snapshots."""
+
+    scheduled: bool = False  # asked for while another snapshot ran; starts after it
+    done: int = 0
+    last_seconds: int = -1
+    last_ok: bool = True
+
+    def finished(self, job: BackgroundSave, ok: bool) -> None:
+        self.done += 1 if ok else 0
+        self.last_seconds = int(time.time() - job.started)
+        self.last_ok = ok
+
+
+def fork_save(
+    directory: Path, machine: StateMachine, key_delay_us: int = 0, rewrite: bool = False
+) -> BackgroundSave:
     """Start a child process that writes a snapshot of the state as it is now, pausing
     `key_delay_us` microseconds after each key (rdb-key-save-delay: tests slow a save)."""
     directory.mkdir(parents=True, exist_ok=True)
     index, term = machine.applied_index, machine.applied_term
+    fork_started_ns = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:  # the child: write, then leave without running the parent's cleanup
         status = 1
@@ -65,7 +103,8 @@ def fork_save(directory: Path, machine: StateMachine, key_delay_us: int = 0) -> 
             status = 0
         finally:
             os._exit(status)
-    return BackgroundSave(pid, index, term, time.time())
+    fork_us = (time.perf_counter_ns() - fork_started_ns) // 1000
+    return BackgroundSave(pid, index, term, time.time(), fork_us, rewrite)
 
 
 def poll_child(job: BackgroundSave) -> bool | None:
