@@ -35,7 +35,7 @@ from weir.commands.table import command, container
 from weir.errors import DB_INDEX, NO_SUCH_KEY, SYNTAX, CommandError
 from weir.glob import compile_glob
 from weir.resp.reply import OK, Status
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, Ctx
 from weir.state.rng import READ_RANDOM
 from weir.state.types import type_of
 
@@ -137,16 +137,25 @@ def parse_scan_options(argv: list[bytes], start: int, allow_type: bool) -> tuple
 # --- existence and type ----------------------------------------------------------------
 
 
+def _delete_keys(ctx: Ctx, keys: list[bytes]) -> int:
+    deleted = 0
+    for key in keys:
+        if ctx.delete(key):
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+            deleted += 1
+    return deleted
+
+
 @command("del", -2, "write", 1, -1, 1, "@keyspace")
 def del_command(ctx: Ctx, argv: list[bytes]) -> int:
     ctx.prefetch(argv, 1, 1)
-    return sum(1 for key in argv[1:] if ctx.delete(key))
+    return _delete_keys(ctx, argv[1:])
 
 
 @command("unlink", -2, "write fast", 1, -1, 1, "@keyspace")
 def unlink_command(ctx: Ctx, argv: list[bytes]) -> int:
     ctx.prefetch(argv, 1, 1)
-    return sum(1 for key in argv[1:] if ctx.delete(key))
+    return _delete_keys(ctx, argv[1:])
 
 
 @command("exists", -2, "readonly fast", 1, -1, 1, "@keyspace")
@@ -191,10 +200,13 @@ def _rename(ctx: Ctx, argv: list[bytes], nx: bool) -> Any:
     if nx and ctx.lookup(target) is not None:
         return 0
     deadline = ctx.db.expires.get(source)
+    ctx.delete(target)  # Redis deletes a target it replaces, then adds it anew
     ctx.delete(source)
     ctx.put(target, value)
     if deadline is not None:
         ctx.set_expire(target, deadline)
+    ctx.notify(NOTIFY_GENERIC, b"rename_from", source)
+    ctx.notify(NOTIFY_GENERIC, b"rename_to", target)
     return 1 if nx else OK
 
 
@@ -254,6 +266,7 @@ def copy_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.put(target, copy_value(value))
         if deadline is not None:
             ctx.set_expire(target, deadline)
+        ctx.notify(NOTIFY_GENERIC, b"copy_to", target)
     return 1
 
 
@@ -274,6 +287,8 @@ def move_command(ctx: Ctx, argv: list[bytes]) -> int:
         if deadline is not None:
             ctx.set_expire(key, deadline)
     ctx.delete(key)
+    ctx.notify(NOTIFY_GENERIC, b"move_from", key)
+    ctx.notify(NOTIFY_GENERIC, b"move_to", key, target_db)
     return 1
 
 
@@ -365,8 +380,10 @@ def _expire_generic(ctx: Ctx, argv: list[bytes], unit_ms: int, relative: bool) -
         return 0
     if when <= ctx.now_ms:
         ctx.delete(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
     else:
         ctx.set_expire(key, when)
+        ctx.notify(NOTIFY_GENERIC, b"expire", key)
     return 1
 
 
@@ -432,6 +449,7 @@ def persist_command(ctx: Ctx, argv: list[bytes]) -> int:
     if ctx.lookup(argv[1]) is None or ctx.db.expires.pop(argv[1], None) is None:
         return 0
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_GENERIC, b"persist", argv[1])
     return 1
 
 

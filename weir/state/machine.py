@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import msgpack
 
@@ -32,14 +32,39 @@ log = logging.getLogger("weir.state")
 
 DATABASES = 16
 
+# Keyspace notification classes, the bits of notify-keyspace-events (server.h NOTIFY_*).
+NOTIFY_KEYSPACE: Final = 1 << 0  # K: publish on __keyspace@<db>__:<key>
+NOTIFY_KEYEVENT: Final = 1 << 1  # E: publish on __keyevent@<db>__:<event>
+NOTIFY_GENERIC: Final = 1 << 2  # g
+NOTIFY_STRING: Final = 1 << 3  # $
+NOTIFY_LIST: Final = 1 << 4  # l
+NOTIFY_SET: Final = 1 << 5  # s
+NOTIFY_HASH: Final = 1 << 6  # h
+NOTIFY_ZSET: Final = 1 << 7  # z
+NOTIFY_EXPIRED: Final = 1 << 8  # x
+NOTIFY_EVICTED: Final = 1 << 9  # e
+NOTIFY_STREAM: Final = 1 << 10  # t
+NOTIFY_KEY_MISS: Final = 1 << 11  # m
+NOTIFY_MODULE: Final = 1 << 13  # d
+NOTIFY_NEW: Final = 1 << 14  # n
+NOTIFY_ALL: Final = (  # A
+    NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET
+    | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE
+)
+
 Handler = Callable[["Ctx", list[bytes]], Any]
 Resolver = Callable[[list[bytes]], Handler | None]
 
 
 class KeyListener:
-    """Told of every change to the keyspace, to invalidate WATCH and wake blocked clients."""
+    """Told of every change to the keyspace, to invalidate WATCH and wake blocked clients,
+    and of the keyspace events (notify.c) that notify-keyspace-events asks for."""
 
     def key_modified(self, db: int, key: bytes) -> None:
+        return None
+
+    def keyspace_event(self, db: int, event: bytes, key: bytes) -> None:
+        """`event` happened to `key`: called only for a class StateMachine.notify_flags has."""
         return None
 
     def db_replaced(self, old: Database, new: Database | None, now_ms: int) -> None:
@@ -95,7 +120,13 @@ class Ctx:
                 if self.applying:
                     db.delete(key)
                     self.modified(key)
+                    self.notify(NOTIFY_EXPIRED, b"expired", key)
+                elif self.machine.notify_flags & NOTIFY_KEY_MISS:
+                    self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
                 return None
+        if value is None and self.machine.notify_flags & NOTIFY_KEY_MISS and not self.applying:
+            # Reads that miss (lookupKeyRead); a write's own lookups never notify a miss.
+            self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
         return value
 
     def lookup_as(self, key: bytes, cls: type) -> Any:
@@ -114,6 +145,8 @@ class Ctx:
         """Store a new value, clearing the key's TTL unless keep_ttl."""
         assert self.applying, "state is written only by apply"
         db = self.db
+        if self.machine.notify_flags & NOTIFY_NEW and key not in db.data:
+            self.notify(NOTIFY_NEW, b"new", key)  # dbAdd
         db.data[key] = value
         if not keep_ttl and db.expires:
             db.expires.pop(key, None)
@@ -129,11 +162,11 @@ class Ctx:
 
     def shrunk(self, key: bytes, value: Any) -> None:
         """`value`, the collection at `key`, lost elements: note the change, or delete the
-        key once it is empty (Redis never keeps an empty collection)."""
+        key once it is empty (Redis never keeps an empty collection, and says `del`)."""
         if value:
             self.modified(key)
-        else:
-            self.delete(key)
+        elif self.delete(key):
+            self.notify(NOTIFY_GENERIC, b"del", key)
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         assert self.applying, "state is written only by apply"
@@ -144,6 +177,19 @@ class Ctx:
         machine = self.machine
         machine.dirty += 1
         machine.listener.key_modified(self.dbi if db is None else db, key)
+
+    def missed(self, key: bytes) -> None:
+        """A write read `key` the way Redis's lookupKeyRead does and found nothing: `keymiss`
+        (a read's own lookup reports it already)."""
+        if self.machine.notify_flags & NOTIFY_KEY_MISS and self.applying:
+            self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+
+    def notify(self, event_class: int, event: bytes, key: bytes, db: int = -1) -> None:
+        """notifyKeyspaceEvent: `event` (of `event_class`) on `key` in this database or
+        `db`. Off, it costs one test; on, the listener publishes (never during replay)."""
+        machine = self.machine
+        if machine.notify_flags & event_class:
+            machine.listener.keyspace_event(self.dbi if db < 0 else db, event, key)
 
 
 class StateMachine:
@@ -158,6 +204,9 @@ class StateMachine:
         self.applied_term = 0
         self.last_ts = 0
         self.dirty = 0  # writes since the last snapshot, for INFO persistence
+        # The classes of keyspace events to report (NOTIFY_*); 0 unless K or E is on,
+        # so with notifications off every notify() stops at one test.
+        self.notify_flags = 0
         self._ctx = Ctx(self)
         self.read_ctx = Ctx(self)
 

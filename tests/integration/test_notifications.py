@@ -1,0 +1,215 @@
+"""Keyspace notifications (notify.c): the events each command publishes, compared with a
+real redis-server event for event, and the notify-keyspace-events flags."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+import pytest
+import redis
+
+from tests.servers import ServerProcess
+
+Command = tuple[str | int | float, ...]
+Event = tuple[bytes, bytes]  # (channel, message)
+
+_SENTINEL = "notify-test:done"
+
+
+def _reset(client: redis.Redis) -> None:
+    client.config_set("notify-keyspace-events", "")
+    client.flushall()
+
+
+@pytest.fixture
+def weir_client(weir_proc: ServerProcess) -> Iterator[redis.Redis]:
+    client = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    _reset(client)
+    yield client
+    _reset(client)
+    client.close()
+
+
+@pytest.fixture
+def real_client(redis_proc: ServerProcess) -> Iterator[redis.Redis]:
+    client = redis.Redis(port=redis_proc.port, socket_timeout=10)
+    _reset(client)
+    yield client
+    _reset(client)
+    client.close()
+
+
+def events(
+    port: int, setup: Sequence[Command], script: Sequence[Command], flags: str = "KEA",
+    protocol: int = 2, patterns: Sequence[str] = ("__key*__:*",),
+) -> list[Event]:
+    """Run `setup` quietly, then `script` with `flags` on, and return every keyspace event a
+    pattern subscriber heard, in order (up to a PUBLISH that marks the end)."""
+    client = redis.Redis(port=port, socket_timeout=10)
+    listener = redis.Redis(port=port, protocol=protocol, socket_timeout=10)
+    sub = listener.pubsub()
+    try:
+        for command in setup:
+            client.execute_command(*command)
+        sub.psubscribe(*patterns)
+        sub.subscribe(_SENTINEL)
+        for _ in range(len(patterns) + 1):
+            assert sub.get_message(timeout=5)["type"] in ("psubscribe", "subscribe")
+        client.config_set("notify-keyspace-events", flags)
+        for command in script:
+            try:
+                client.execute_command(*command)
+            except redis.ResponseError:
+                pass  # an error is part of the script: it must publish nothing
+        client.config_set("notify-keyspace-events", "")
+        client.publish(_SENTINEL, "end")
+        heard: list[Event] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            message = sub.get_message(timeout=1)
+            if message is None:
+                continue
+            if message["channel"] == _SENTINEL.encode():
+                return heard
+            assert message["type"] == "pmessage"
+            heard.append((message["channel"], message["data"]))
+        raise AssertionError(f"no end marker; heard {heard}")
+    finally:
+        sub.close()
+        listener.close()
+        client.close()
+
+
+# name: (setup, script). Each runs on both servers and must publish the same events.
+CASES: dict[str, tuple[list[Command], list[Command]]] = {
+    # strings
+    "set": ([], [("SET", "k", "v"), ("SET", "k", "w", "XX"), ("SET", "k", "x", "NX")]),
+    "set-ex": ([], [("SET", "k", "v", "EX", 100), ("SET", "k", "v", "PX", 100, "GET")]),
+    "set-keepttl": ([("SET", "k", "v", "EX", 100)], [("SET", "k", "w", "KEEPTTL")]),
+    "setnx-setex": ([], [("SETNX", "a", "1"), ("SETNX", "a", "2"), ("SETEX", "b", 10, "v"),
+                         ("PSETEX", "c", 10000, "v")]),
+    "getset-mset": ([], [("GETSET", "a", "1"), ("MSET", "a", "1", "b", "2"), ("MSETNX", "c", "1", "d", "2"),
+                         ("MSETNX", "c", "1", "e", "2")]),
+    "append-setrange": ([], [("APPEND", "a", "x"), ("APPEND", "a", "y"), ("SETRANGE", "b", 2, "z"),
+                             ("SETRANGE", "a", 0, ""), ("SETRANGE", "c", 0, ""), ("SETRANGE", "a", 1, "q")]),
+    "counters": ([], [("INCR", "n"), ("DECR", "n"), ("INCRBY", "n", 5), ("DECRBY", "n", 2),
+                      ("INCRBYFLOAT", "f", "1.5"), ("INCR", "f")]),
+    "getdel-getex": ([("SET", "a", "1"), ("SET", "b", "2"), ("SET", "c", "3", "EX", 100), ("SET", "d", "4")],
+                     [("GETDEL", "a"), ("GETDEL", "nope"), ("GETEX", "b", "EX", 100), ("GETEX", "c", "PERSIST"),
+                      ("GETEX", "b", "PERSIST"), ("GETEX", "d"), ("GETEX", "d", "EXAT", 1)]),
+    "bits": ([], [("SETBIT", "b", 7, 1), ("SETBIT", "b", 7, 1), ("BITOP", "AND", "dest", "b", "b"),
+                  ("BITOP", "OR", "dest", "nope"), ("BITFIELD", "bf", "SET", "u8", 0, 1),
+                  ("BITFIELD", "bf", "GET", "u8", 0), ("BITFIELD", "bf", "INCRBY", "u8", 0, 1)]),
+    "wrongtype": ([("LPUSH", "l", "a")], [("SET", "l", "v", "GET"), ("INCR", "l"), ("APPEND", "l", "x")]),
+    # keys
+    "del": ([("SET", "a", "1"), ("SET", "b", "2"), ("SET", "c", "3")],
+            [("DEL", "a", "nope", "b"), ("UNLINK", "c", "nope")]),
+    "rename": ([("SET", "a", "1"), ("SET", "b", "2"), ("SET", "c", "3", "EX", 100)],
+               [("RENAME", "a", "x"), ("RENAME", "x", "x"), ("RENAMENX", "x", "b"), ("RENAMENX", "x", "y"),
+                ("RENAME", "c", "b"), ("RENAME", "nope", "z")]),
+    "copy-move": ([("SET", "a", "1"), ("SET", "b", "2"), ("SADD", "s", "m")],
+                  [("COPY", "a", "c"), ("COPY", "a", "b"), ("COPY", "a", "b", "REPLACE"), ("COPY", "s", "t", "DB", 1),
+                   ("MOVE", "a", 2), ("MOVE", "b", 0), ("MOVE", "nope", 3)]),
+    "expire": ([("SET", "a", "1"), ("SET", "b", "2"), ("SET", "c", "3"), ("SET", "d", "4")],
+               [("EXPIRE", "a", 100), ("PEXPIRE", "a", 100000, "NX"), ("EXPIRE", "a", 200, "GT"),
+                ("EXPIREAT", "b", 1), ("PEXPIREAT", "c", 1), ("EXPIRE", "d", -1), ("EXPIRE", "nope", 10),
+                ("PERSIST", "a"), ("PERSIST", "a")]),
+    "sort-store": ([("RPUSH", "l", 3, 1, 2), ("SET", "dst", "x")],
+                   [("SORT", "l", "STORE", "out"), ("SORT", "nope", "STORE", "dst"), ("SORT", "nope", "STORE", "dst")]),
+    "flush-swap": ([("SET", "a", "1"), ("SELECT", 0)], [("SWAPDB", 0, 1), ("FLUSHDB",), ("FLUSHALL",)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_events_match_redis(
+    weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
+    name: str,
+) -> None:
+    setup, script = CASES[name]
+    expected = events(redis_proc.port, setup, script)
+    assert events(weir_proc.port, setup, script) == expected
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_keyspace_and_keyevent_channels(weir_client: redis.Redis, weir_proc: ServerProcess, protocol: int) -> None:
+    """K publishes the event on the key's channel, E the key on the event's; subscribers by
+    channel and by pattern both hear them, in RESP2 and as RESP3 pushes."""
+    heard = events(weir_proc.port, [("SELECT", 0)], [("SET", "k", "v"), ("DEL", "k")], protocol=protocol,
+                   patterns=("__keyspace@0__:k", "__keyevent@0__:*"))
+    assert heard == [
+        (b"__keyspace@0__:k", b"set"), (b"__keyevent@0__:set", b"k"),
+        (b"__keyspace@0__:k", b"del"), (b"__keyevent@0__:del", b"k"),
+    ]
+    assert events(weir_proc.port, [], [("SET", "k", "v")], flags="KA", protocol=protocol) == [
+        (b"__keyspace@0__:k", b"set")
+    ]
+    assert events(weir_proc.port, [], [("SET", "k", "v")], flags="E$", protocol=protocol) == [
+        (b"__keyevent@0__:set", b"k")
+    ]
+    # A class without K or E, or K and E without the class: nothing.
+    assert events(weir_proc.port, [], [("SET", "k", "v")], flags="A", protocol=protocol) == []
+    assert events(weir_proc.port, [], [("SET", "k", "v")], flags="KEg", protocol=protocol) == []
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_channel_subscriber_hears_events(weir_client: redis.Redis, weir_proc: ServerProcess, protocol: int) -> None:
+    listener = redis.Redis(port=weir_proc.port, protocol=protocol, socket_timeout=10)
+    sub = listener.pubsub()
+    sub.subscribe("__keyspace@3__:k", "__keyevent@3__:incrby")
+    assert [sub.get_message(timeout=5)["type"] for _ in range(2)] == ["subscribe"] * 2
+    writer = redis.Redis(port=weir_proc.port, db=3)
+    writer.config_set("notify-keyspace-events", "K$E")
+    assert writer.incr("k") == 1
+    first, second = sub.get_message(timeout=5), sub.get_message(timeout=5)
+    assert (first["type"], first["channel"], first["data"]) == ("message", b"__keyspace@3__:k", b"incrby")
+    assert (second["type"], second["channel"], second["data"]) == ("message", b"__keyevent@3__:incrby", b"k")
+    writer.close()
+    sub.close()
+    listener.close()
+
+
+FLAG_STRINGS = ["KEA", "A", "g$lshzxetd", "g$lshzxet", "g$lshzxetdn", "An", "Kn", "Em", "mKE", "", "ExnmK",
+                "AAK", "d", "e", "KEAQ", "K E", "a", "KEA$lshzxetmdn"]
+
+
+@pytest.mark.parametrize("flags", FLAG_STRINGS)
+def test_flags_parse_and_print_as_redis(weir_client: redis.Redis, real_client: redis.Redis, flags: str) -> None:
+    def outcome(client: redis.Redis) -> tuple[str, ...]:
+        try:
+            client.config_set("notify-keyspace-events", flags)
+        except redis.ResponseError as exc:
+            return ("error", str(exc))
+        return ("ok", client.config_get("notify-keyspace-events")["notify-keyspace-events"])
+
+    assert outcome(weir_client) == outcome(real_client)
+
+
+def test_an_keeps_new_events_though_shown_as_a(weir_client: redis.Redis, weir_proc: ServerProcess) -> None:
+    """Redis prints "An" as "A" but still reports `new`."""
+    assert events(weir_proc.port, [], [("SET", "k", "v")], flags="AnK") == [
+        (b"__keyspace@0__:k", b"new"), (b"__keyspace@0__:k", b"set")
+    ]
+
+
+@pytest.mark.parametrize("flags", ["KEAn", "KEAm"])
+@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store"])
+def test_new_and_keymiss_match_redis(
+    weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
+    name: str, flags: str,
+) -> None:
+    setup, script = CASES[name]
+    assert events(weir_proc.port, setup, script, flags) == events(redis_proc.port, setup, script, flags)
+
+
+def test_reads_that_miss_report_keymiss(weir_client: redis.Redis, real_client: redis.Redis,
+                                         weir_proc: ServerProcess, redis_proc: ServerProcess) -> None:
+    setup: list[Command] = [("SET", "a", "1"), ("HSET", "h", "f", "v")]
+    script: list[Command] = [("GET", "nope"), ("GET", "a"), ("MGET", "a", "x", "y"), ("EXISTS", "nope"),
+                             ("TYPE", "nope"), ("TTL", "nope"), ("HGET", "nope", "f"), ("HGET", "h", "zz"),
+                             ("LRANGE", "nope", 0, -1), ("STRLEN", "nope"), ("SET", "b", "2")]
+    assert events(weir_proc.port, setup, script, "KEm") == events(redis_proc.port, setup, script, "KEm")
+
+
+def test_flushdb_flushall_swapdb_publish_nothing(weir_client: redis.Redis, weir_proc: ServerProcess) -> None:
+    assert events(weir_proc.port, [("SET", "a", "1")], [("SWAPDB", 0, 1), ("FLUSHDB",), ("FLUSHALL",)]) == []
