@@ -118,6 +118,11 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
     "sort-store": ([("RPUSH", "l", 3, 1, 2), ("SET", "dst", "x")],
                    [("SORT", "l", "STORE", "out"), ("SORT", "nope", "STORE", "dst"), ("SORT", "nope", "STORE", "dst")]),
     "flush-swap": ([("SET", "a", "1"), ("SELECT", 0)], [("SWAPDB", 0, 1), ("FLUSHDB",), ("FLUSHALL",)]),
+    # hashes
+    "hashes": ([], [("HSET", "h", "a", 1, "b", 2), ("HSET", "h", "a", 1), ("HMSET", "h", "c", 3),
+                    ("HSETNX", "h", "a", 5), ("HSETNX", "h", "d", 5), ("HINCRBY", "h", "n", 2),
+                    ("HINCRBYFLOAT", "h", "f", "1.5"), ("HDEL", "h", "a", "nope"), ("HDEL", "h", "zz"),
+                    ("HDEL", "h", "b", "c", "d", "n", "f")]),
 }
 
 
@@ -193,7 +198,7 @@ def test_an_keeps_new_events_though_shown_as_a(weir_client: redis.Redis, weir_pr
 
 
 @pytest.mark.parametrize("flags", ["KEAn", "KEAm"])
-@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store"])
+@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes"])
 def test_new_and_keymiss_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
     name: str, flags: str,
