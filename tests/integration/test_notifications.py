@@ -3,6 +3,7 @@ real redis-server event for event, and the notify-keyspace-events flags."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 
@@ -123,6 +124,19 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
                     ("HSETNX", "h", "a", 5), ("HSETNX", "h", "d", 5), ("HINCRBY", "h", "n", 2),
                     ("HINCRBYFLOAT", "h", "f", "1.5"), ("HDEL", "h", "a", "nope"), ("HDEL", "h", "zz"),
                     ("HDEL", "h", "b", "c", "d", "n", "f")]),
+    # lists
+    "list-push": ([], [("LPUSH", "l", "a", "b"), ("RPUSH", "l", "c"), ("LPUSHX", "nope", "a"),
+                       ("RPUSHX", "l", "d"), ("LPUSHX", "l", "e"), ("LINSERT", "l", "BEFORE", "a", "z"),
+                       ("LINSERT", "l", "BEFORE", "nope", "z"), ("LSET", "l", 0, "y")]),
+    "list-pop": ([("RPUSH", "l", "a", "b", "c", "d", "e", "f")],
+                 [("LPOP", "l"), ("RPOP", "l", 2), ("LPOP", "nope"), ("LREM", "l", 0, "zz"), ("LREM", "l", 0, "b"),
+                  ("LTRIM", "l", 0, 0), ("LTRIM", "l", 1, 0)]),
+    "list-empty": ([("RPUSH", "l", "a", "b"), ("RPUSH", "m", "a")],
+                   [("RPOP", "l", 5), ("LREM", "m", 1, "a"), ("LPOP", "nope", 2)]),
+    "list-move": ([("RPUSH", "l", "a", "b", "c")],
+                  [("RPOPLPUSH", "l", "m"), ("LMOVE", "l", "m", "LEFT", "RIGHT"), ("LMOVE", "l", "l", "LEFT", "LEFT"),
+                   ("LMOVE", "l", "m", "RIGHT", "LEFT"), ("RPOPLPUSH", "nope", "m"), ("LMPOP", 2, "nope", "m", "RIGHT"),
+                   ("LMPOP", 1, "m", "LEFT", "COUNT", 10)]),
 }
 
 
@@ -198,7 +212,7 @@ def test_an_keeps_new_events_though_shown_as_a(weir_client: redis.Redis, weir_pr
 
 
 @pytest.mark.parametrize("flags", ["KEAn", "KEAm"])
-@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes"])
+@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move"])
 def test_new_and_keymiss_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
     name: str, flags: str,
@@ -218,3 +232,39 @@ def test_reads_that_miss_report_keymiss(weir_client: redis.Redis, real_client: r
 
 def test_flushdb_flushall_swapdb_publish_nothing(weir_client: redis.Redis, weir_proc: ServerProcess) -> None:
     assert events(weir_proc.port, [("SET", "a", "1")], [("SWAPDB", 0, 1), ("FLUSHDB",), ("FLUSHALL",)]) == []
+
+
+def _served_events(port: int, blocking: Command, write: Command) -> list[Event]:
+    """The events of `write`, which serves a client blocked in `blocking`."""
+    blocked = redis.Redis(port=port, socket_timeout=10)
+    replies: list[object] = []
+    thread = threading.Thread(target=lambda: replies.append(blocked.execute_command(*blocking)))
+    thread.start()
+    probe = redis.Redis(port=port, socket_timeout=10)
+    try:
+        deadline = time.monotonic() + 5
+        while probe.info("clients")["blocked_clients"] < 1:
+            assert time.monotonic() < deadline, "the client never blocked"
+            time.sleep(0.01)
+        # The end marker is published only once the blocked client got its reply.
+        heard = events(port, [], [write, ("WAIT", 0, 0)])
+    finally:
+        thread.join(10)
+        blocked.close()
+        probe.close()
+    assert replies, "the blocked client was not served"
+    return heard
+
+
+@pytest.mark.parametrize(("blocking", "write"), [
+    (("BLPOP", "l", "nope", 5), ("RPUSH", "l", "a")),
+    (("BRPOP", "nope", "l", 5), ("LPUSH", "l", "a", "b")),
+    (("BLMOVE", "l", "m", "LEFT", "RIGHT", 5), ("RPUSH", "l", "a")),
+    (("BRPOPLPUSH", "l", "m", 5), ("RPUSH", "l", "a", "b")),
+    (("BLMPOP", 5, 1, "l", "LEFT", "COUNT", 5), ("RPUSH", "l", "a", "b")),
+], ids=["blpop", "brpop", "blmove", "brpoplpush", "blmpop"])
+def test_served_blocking_pops_match_redis(
+    weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
+    blocking: Command, write: Command,
+) -> None:
+    assert _served_events(weir_proc.port, blocking, write) == _served_events(redis_proc.port, blocking, write)
