@@ -137,6 +137,16 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
                   [("RPOPLPUSH", "l", "m"), ("LMOVE", "l", "m", "LEFT", "RIGHT"), ("LMOVE", "l", "l", "LEFT", "LEFT"),
                    ("LMOVE", "l", "m", "RIGHT", "LEFT"), ("RPOPLPUSH", "nope", "m"), ("LMPOP", 2, "nope", "m", "RIGHT"),
                    ("LMPOP", 1, "m", "LEFT", "COUNT", 10)]),
+    # sets
+    "sets": ([], [("SADD", "s", "a", "b", "c"), ("SADD", "s", "a"), ("SREM", "s", "a", "zz"), ("SREM", "s", "zz"),
+                  ("SMOVE", "s", "t", "b"), ("SMOVE", "s", "t", "zz"), ("SMOVE", "s", "t", "c"),
+                  ("SMOVE", "t", "t", "c")]),
+    "spop": ([("SADD", "s", "a", "b", "c", "d"), ("SADD", "t", "a")],
+             [("SPOP", "s"), ("SPOP", "s", 2), ("SPOP", "s", 5), ("SPOP", "t", 1), ("SPOP", "nope"),
+              ("SPOP", "nope", 3), ("SADD", "u", "x"), ("SPOP", "u", 0)]),
+    "set-store": ([("SADD", "a", 1, 2, 3), ("SADD", "b", 2, 3, 4), ("SET", "d", "x")],
+                  [("SINTERSTORE", "d", "a", "b"), ("SUNIONSTORE", "e", "a", "b"), ("SDIFFSTORE", "f", "a", "b"),
+                   ("SINTERSTORE", "d", "a", "nope"), ("SINTERSTORE", "d", "a", "nope")]),
 }
 
 
@@ -212,7 +222,7 @@ def test_an_keeps_new_events_though_shown_as_a(weir_client: redis.Redis, weir_pr
 
 
 @pytest.mark.parametrize("flags", ["KEAn", "KEAm"])
-@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move"])
+@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move", "sets", "set-store"])
 def test_new_and_keymiss_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
     name: str, flags: str,
