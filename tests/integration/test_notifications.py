@@ -147,6 +147,19 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
     "set-store": ([("SADD", "a", 1, 2, 3), ("SADD", "b", 2, 3, 4), ("SET", "d", "x")],
                   [("SINTERSTORE", "d", "a", "b"), ("SUNIONSTORE", "e", "a", "b"), ("SDIFFSTORE", "f", "a", "b"),
                    ("SINTERSTORE", "d", "a", "nope"), ("SINTERSTORE", "d", "a", "nope")]),
+    # sorted sets
+    "zadd": ([], [("ZADD", "z", 1, "a", 2, "b"), ("ZADD", "z", 1, "a"), ("ZADD", "z", "INCR", 5, "a"),
+                  ("ZADD", "z", "NX", "INCR", 5, "a"), ("ZINCRBY", "z", 2, "c"), ("ZADD", "z", "XX", 3, "new")]),
+    "zrem": ([("ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d", 5, "e", 6, "f"), ("ZADD", "w", 0, "a", 0, "b")],
+             [("ZREM", "z", "a", "zz"), ("ZREM", "z", "zz"), ("ZREMRANGEBYSCORE", "z", 2, 2),
+              ("ZREMRANGEBYSCORE", "z", 100, 200), ("ZREMRANGEBYRANK", "z", 0, 0), ("ZREMRANGEBYLEX", "w", "-", "+"),
+              ("ZPOPMIN", "z"), ("ZPOPMAX", "z", 5), ("ZPOPMIN", "nope")]),
+    "zstore": ([("ZADD", "a", 1, "x", 2, "y"), ("ZADD", "b", 1, "y"), ("SET", "d", "v")],
+               [("ZUNIONSTORE", "u", 2, "a", "b"), ("ZINTERSTORE", "d", 2, "a", "b"), ("ZDIFFSTORE", "f", 1, "a"),
+                ("ZRANGESTORE", "g", "a", 0, -1), ("ZINTERSTORE", "d", 2, "a", "nope"),
+                ("ZRANGESTORE", "g", "a", 5, 6), ("ZMPOP", 1, "a", "MIN", "COUNT", 5)]),
+    # MULTI: each command's events, in order
+    "multi": ([], [("MULTI",), ("SET", "a", "1"), ("LPUSH", "l", "x"), ("DEL", "a"), ("EXEC",)]),
 }
 
 
@@ -222,7 +235,7 @@ def test_an_keeps_new_events_though_shown_as_a(weir_client: redis.Redis, weir_pr
 
 
 @pytest.mark.parametrize("flags", ["KEAn", "KEAm"])
-@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move", "sets", "set-store"])
+@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move", "sets", "set-store", "zadd", "zstore"])
 def test_new_and_keymiss_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
     name: str, flags: str,
@@ -272,7 +285,9 @@ def _served_events(port: int, blocking: Command, write: Command) -> list[Event]:
     (("BLMOVE", "l", "m", "LEFT", "RIGHT", 5), ("RPUSH", "l", "a")),
     (("BRPOPLPUSH", "l", "m", 5), ("RPUSH", "l", "a", "b")),
     (("BLMPOP", 5, 1, "l", "LEFT", "COUNT", 5), ("RPUSH", "l", "a", "b")),
-], ids=["blpop", "brpop", "blmove", "brpoplpush", "blmpop"])
+    (("BZPOPMIN", "z", 5), ("ZADD", "z", 1, "a", 2, "b")),
+    (("BZMPOP", 5, 1, "z", "MAX", "COUNT", 5), ("ZADD", "z", 1, "a")),
+], ids=["blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzmpop"])
 def test_served_blocking_pops_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
     blocking: Command, write: Command,
