@@ -43,7 +43,7 @@ def real_client(redis_proc: ServerProcess) -> Iterator[redis.Redis]:
 
 def events(
     port: int, setup: Sequence[Command], script: Sequence[Command], flags: str = "KEA",
-    protocol: int = 2, patterns: Sequence[str] = ("__key*__:*",),
+    protocol: int = 2, patterns: Sequence[str] = ("__key*__:*",), pause_s: float = 0,
 ) -> list[Event]:
     """Run `setup` quietly, then `script` with `flags` on, and return every keyspace event a
     pattern subscriber heard, in order (up to a PUBLISH that marks the end)."""
@@ -53,6 +53,7 @@ def events(
     try:
         for command in setup:
             client.execute_command(*command)
+        time.sleep(pause_s)
         sub.psubscribe(*patterns)
         sub.subscribe(_SENTINEL)
         for _ in range(len(patterns) + 1):
@@ -293,3 +294,46 @@ def test_served_blocking_pops_match_redis(
     blocking: Command, write: Command,
 ) -> None:
     assert _served_events(weir_proc.port, blocking, write) == _served_events(redis_proc.port, blocking, write)
+
+
+def test_a_write_meeting_an_expired_key_reports_expired_first(
+    weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
+) -> None:
+    setup: list[Command] = [("DEBUG", "SET-ACTIVE-EXPIRE", 0), ("SET", "k", "v", "PX", 20),
+                            ("RPUSH", "l", "a"), ("PEXPIRE", "l", 20)]
+    script: list[Command] = [("LPUSH", "k", "x"), ("RPUSH", "l", "b"), ("DEBUG", "SET-ACTIVE-EXPIRE", 1)]
+    for flags in ("KEA", "KEAn"):
+        weir_events = events(weir_proc.port, setup, script, flags, pause_s=0.1)
+        assert weir_events == events(redis_proc.port, setup, script, flags, pause_s=0.1)
+        assert (b"__keyevent@0__:expired", b"k") in weir_events
+
+
+def _heard_expiry(port: int) -> list[Event]:
+    client = redis.Redis(port=port, socket_timeout=10)
+    sub = client.pubsub()
+    try:
+        sub.psubscribe("__key*__:*")
+        assert sub.get_message(timeout=5)["type"] == "psubscribe"
+        client.config_set("notify-keyspace-events", "KEA")
+        client.set("k", "v", px=50)
+        heard: list[Event] = []
+        deadline = time.monotonic() + 5
+        while (b"__keyevent@0__:expired", b"k") not in heard and time.monotonic() < deadline:
+            message = sub.get_message(timeout=1)
+            if message is not None:
+                heard.append((message["channel"], message["data"]))
+        return heard
+    finally:
+        client.config_set("notify-keyspace-events", "")
+        sub.close()
+        client.close()
+
+
+def test_active_expiry_reports_expired(
+    weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
+) -> None:
+    expected = [(b"__keyspace@0__:k", b"set"), (b"__keyevent@0__:set", b"k"),
+                (b"__keyspace@0__:k", b"expire"), (b"__keyevent@0__:expire", b"k"),
+                (b"__keyspace@0__:k", b"expired"), (b"__keyevent@0__:expired", b"k")]
+    assert _heard_expiry(redis_proc.port) == expected
+    assert _heard_expiry(weir_proc.port) == expected
