@@ -248,9 +248,17 @@ def test_new_and_keymiss_match_redis(
 def test_reads_that_miss_report_keymiss(weir_client: redis.Redis, real_client: redis.Redis,
                                          weir_proc: ServerProcess, redis_proc: ServerProcess) -> None:
     setup: list[Command] = [("SET", "a", "1"), ("HSET", "h", "f", "v")]
-    script: list[Command] = [("GET", "nope"), ("GET", "a"), ("MGET", "a", "x", "y"), ("EXISTS", "nope"),
-                             ("TYPE", "nope"), ("TTL", "nope"), ("HGET", "nope", "f"), ("HGET", "h", "zz"),
-                             ("LRANGE", "nope", 0, -1), ("STRLEN", "nope"), ("SET", "b", "2")]
+    script: list[Command] = [
+        ("GET", "nope"), ("GET", "a"), ("MGET", "a", "x", "y"), ("EXISTS", "nope"), ("TYPE", "nope"),
+        ("TTL", "nope"), ("PTTL", "nope"), ("HGET", "nope", "f"), ("HGET", "h", "zz"), ("HGETALL", "n1"),
+        ("HRANDFIELD", "n2"), ("LRANGE", "nope", 0, -1), ("LLEN", "n3"), ("LINDEX", "n4", 0),
+        ("LPOS", "n5", "x"), ("STRLEN", "nope"), ("GETRANGE", "n6", 0, 1), ("GETBIT", "n7", 0),
+        ("BITCOUNT", "n8"), ("LCS", "n9", "a"), ("SINTER", "s1", "s2"), ("SUNION", "s3", "s4"),
+        ("SINTERCARD", 2, "s5", "s6"), ("SCARD", "s7"), ("SMEMBERS", "s8"), ("SRANDMEMBER", "s9"),
+        ("ZUNION", 2, "z1", "z2"), ("ZSCORE", "z3", "m"), ("ZRANGE", "z4", 0, 1), ("SORT_RO", "n10"),
+        ("TOUCH", "n11"), ("OBJECT", "ENCODING", "n12"), ("OBJECT", "REFCOUNT", "n13"),
+        ("MULTI",), ("GET", "n14"), ("EXEC",), ("SET", "b", "2"),
+    ]
     assert events(weir_proc.port, setup, script, "KEm") == events(redis_proc.port, setup, script, "KEm")
 
 

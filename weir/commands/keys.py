@@ -462,9 +462,15 @@ _SHARED_REFCOUNT = 2**31 - 1
 _SHARED_INTEGERS = 10000
 
 
+def _object_lookup(ctx: Ctx, key: bytes) -> Any:
+    """OBJECT's lookup (LOOKUP_NONOTIFY in Redis): a miss is no `keymiss`."""
+    value = ctx.db.data.get(key)
+    return None if value is None or ctx.db.is_expired(key, ctx.now_ms) else value
+
+
 @command("encoding", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_encoding_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
-    value = ctx.lookup(argv[2])
+    value = _object_lookup(ctx, argv[2])
     if value is None:
         return None
     return type_of(value).encoding(value, ctx.limits).encode()
@@ -472,7 +478,7 @@ def object_encoding_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
 
 @command("freq", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_freq_command(ctx: Ctx, argv: list[bytes]) -> Any:
-    if ctx.lookup(argv[2]) is None:
+    if _object_lookup(ctx, argv[2]) is None:
         return None
     # weir does not evict, so it never tracks access frequency (as with a non-LFU policy).
     raise CommandError(
@@ -484,12 +490,12 @@ def object_freq_command(ctx: Ctx, argv: list[bytes]) -> Any:
 @command("idletime", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_idletime_command(ctx: Ctx, argv: list[bytes]) -> int | None:
     # Access times are not tracked (they would make reads write state): every key looks fresh.
-    return None if ctx.lookup(argv[2]) is None else 0
+    return None if _object_lookup(ctx, argv[2]) is None else 0
 
 
 @command("refcount", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_refcount_command(ctx: Ctx, argv: list[bytes]) -> int | None:
-    value = ctx.lookup(argv[2])
+    value = _object_lookup(ctx, argv[2])
     if value is None:
         return None
     shared = type(value) is bytes and type_of(value).encoding(value, ctx.limits) == "int"
