@@ -161,6 +161,14 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
                 ("ZRANGESTORE", "g", "a", 5, 6), ("ZMPOP", 1, "a", "MIN", "COUNT", 5)]),
     # MULTI: each command's events, in order
     "multi": ([], [("MULTI",), ("SET", "a", "1"), ("LPUSH", "l", "x"), ("DEL", "a"), ("EXEC",)]),
+    # edges: nothing changes, or an error comes first
+    "edges": ([("RPUSH", "l", "a", "b"), ("ZADD", "z", 1, "a"), ("SET", "s", "v"), ("SADD", "set", "m"),
+               ("RPUSH", "one", "x")],
+              [("LPOP", "l", 0), ("ZPOPMIN", "z", 0), ("LSET", "l", 5, "x"), ("LMOVE", "l", "s", "LEFT", "LEFT"),
+               ("SMOVE", "set", "s", "m"), ("ZADD", "z", "GT", 0, "a"), ("ZADD", "z", "XX", 1, "zz"),
+               ("RPOPLPUSH", "one", "one"), ("MSET", "k", 1, "k", 2), ("SETEX", "k", -1, "v"),
+               ("GETEX", "nope", "EX", 10), ("APPEND", "s", ""), ("BITFIELD", "bf", "OVERFLOW", "FAIL",
+               "INCRBY", "u2", 0, 9), ("HINCRBY", "s", "f", 1), ("SADD", "l", "x")]),
 }
 
 
@@ -236,7 +244,7 @@ def test_an_keeps_new_events_though_shown_as_a(weir_client: redis.Redis, weir_pr
 
 
 @pytest.mark.parametrize("flags", ["KEAn", "KEAm"])
-@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move", "sets", "set-store", "zadd", "zstore"])
+@pytest.mark.parametrize("name", ["set", "getdel-getex", "rename", "copy-move", "expire", "sort-store", "hashes", "list-move", "sets", "set-store", "zadd", "zstore", "edges"])
 def test_new_and_keymiss_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
     name: str, flags: str,

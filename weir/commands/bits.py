@@ -313,7 +313,9 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
         out.append(old if op.op == b"SET" else fitted)
     if writes:
         ctx.put(argv[1], bytes(data), keep_ttl=exists)
-        ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
+        # Redis says nothing when every write failed (OVERFLOW FAIL).
+        if any(result is not None for op, result in zip(ops, out, strict=True) if op.op != b"GET"):
+            ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
     return out
 
 
