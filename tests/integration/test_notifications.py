@@ -117,8 +117,10 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
                [("EXPIRE", "a", 100), ("PEXPIRE", "a", 100000, "NX"), ("EXPIRE", "a", 200, "GT"),
                 ("EXPIREAT", "b", 1), ("PEXPIREAT", "c", 1), ("EXPIRE", "d", -1), ("EXPIRE", "nope", 10),
                 ("PERSIST", "a"), ("PERSIST", "a")]),
-    "sort-store": ([("RPUSH", "l", 3, 1, 2), ("SET", "dst", "x")],
-                   [("SORT", "l", "STORE", "out"), ("SORT", "nope", "STORE", "dst"), ("SORT", "nope", "STORE", "dst")]),
+    "sort-store": ([("RPUSH", "l", 3, 1, 2), ("SET", "dst", "x"), ("SET", "w_1", "5"), ("HSET", "h_2", "f", "1")],
+                   [("SORT", "l", "STORE", "out"), ("SORT", "nope", "STORE", "dst"), ("SORT", "nope", "STORE", "dst"),
+                    ("SORT", "l", "BY", "w_*", "GET", "o_*", "GET", "#", "GET", "h_*->f"),
+                    ("SORT", "l", "BY", "nosort", "STORE", "d")]),
     "flush-swap": ([("SET", "a", "1"), ("SELECT", 0)], [("SWAPDB", 0, 1), ("FLUSHDB",), ("FLUSHALL",)]),
     # hashes
     "hashes": ([], [("HSET", "h", "a", 1, "b", 2), ("HSET", "h", "a", 1), ("HMSET", "h", "c", 3),

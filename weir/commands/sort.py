@@ -32,6 +32,7 @@ def lookup_pattern(ctx: Ctx, pattern: bytes, subject: bytes) -> bytes | None:
         key = pattern[:star] + subject + pattern[star + 1 :]
     value = ctx.lookup(key)
     if value is None:
+        ctx.missed(key)
         return None
     if field is not None:
         return value.get(field) if type(value) is Hash else None
