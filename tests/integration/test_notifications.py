@@ -174,14 +174,15 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
 }
 
 
+@pytest.mark.parametrize("protocol", [2, 3])
 @pytest.mark.parametrize("name", list(CASES))
 def test_events_match_redis(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
-    name: str,
+    name: str, protocol: int,
 ) -> None:
     setup, script = CASES[name]
-    expected = events(redis_proc.port, setup, script)
-    assert events(weir_proc.port, setup, script) == expected
+    expected = events(redis_proc.port, setup, script, protocol=protocol)
+    assert events(weir_proc.port, setup, script, protocol=protocol) == expected
 
 
 @pytest.mark.parametrize("protocol", [2, 3])

@@ -95,10 +95,11 @@ class _Listener(KeyListener):
             return
         flags = server.machine.notify_flags
         where = b"@%d__:" % db
+        of_write = event != b"keymiss"  # a miss announces no change: it waits like a read
         if flags & NOTIFY_KEYSPACE:
-            server.publish(b"__keyspace" + where + key, event, of_write=True)
+            server.publish(b"__keyspace" + where + key, event, of_write)
         if flags & NOTIFY_KEYEVENT:
-            server.publish(b"__keyevent" + where + event, key, of_write=True)
+            server.publish(b"__keyevent" + where + event, key, of_write)
 
     def db_replaced(self, old: Database, new: Database | None, now_ms: int) -> None:
         """multi.c touchAllWatchedKeysInDb: a watched key is touched if it existed or will
