@@ -3,6 +3,7 @@ real redis-server event for event, and the notify-keyspace-events flags."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -356,3 +357,31 @@ def test_active_expiry_reports_expired(
                 (b"__keyspace@0__:k", b"expired"), (b"__keyevent@0__:expired", b"k")]
     assert _heard_expiry(redis_proc.port) == expected
     assert _heard_expiry(weir_proc.port) == expected
+
+
+def _raw_exchange(port: int) -> bytes:
+    """A RESP3 client that listens to its own writes: what it reads after SET and DEL."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        def send(until: bytes, *args: bytes) -> bytes:
+            sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+            got = b""
+            while not got.endswith(until):
+                chunk = sock.recv(65536)
+                assert chunk, f"connection closed after {got!r}"
+                got += chunk
+            return got
+
+        send(b"$7\r\nmodules\r\n*0\r\n", b"HELLO", b"3")
+        send(b"+OK\r\n", b"CONFIG", b"SET", b"notify-keyspace-events", b"KEA")
+        send(b":1\r\n", b"SUBSCRIBE", b"__keyspace@0__:k")
+        out = send(b"+OK\r\n", b"SET", b"k", b"v") + send(b":1\r\n", b"DEL", b"k")
+        send(b"+OK\r\n", b"CONFIG", b"SET", b"notify-keyspace-events", b"")
+        return out
+
+
+def test_resp3_writer_gets_its_push_before_its_reply(
+    weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
+) -> None:
+    expected = _raw_exchange(redis_proc.port)
+    assert expected.startswith(b">3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n+OK\r\n")
+    assert _raw_exchange(weir_proc.port) == expected
