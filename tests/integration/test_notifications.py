@@ -269,7 +269,8 @@ def test_reads_that_miss_report_keymiss(weir_client: redis.Redis, real_client: r
         ("SINTERCARD", 2, "s5", "s6"), ("SCARD", "s7"), ("SMEMBERS", "s8"), ("SRANDMEMBER", "s9"),
         ("ZUNION", 2, "z1", "z2"), ("ZSCORE", "z3", "m"), ("ZRANGE", "z4", 0, 1), ("SORT_RO", "n10"),
         ("TOUCH", "n11"), ("OBJECT", "ENCODING", "n12"), ("OBJECT", "REFCOUNT", "n13"),
-        ("MULTI",), ("GET", "n14"), ("EXEC",), ("SET", "b", "2"),
+        ("MULTI",), ("GET", "n14"), ("EXEC",), ("MULTI",), ("SET", "b", "2"), ("GET", "n15"), ("HGET", "n16", "f"),
+        ("GETSET", "n17", "v"), ("EXEC",),
     ]
     assert events(weir_proc.port, setup, script, "KEm") == events(redis_proc.port, setup, script, "KEm")
 

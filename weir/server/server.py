@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from weir import commands
 from weir.commands.info import rss_bytes
-from weir.commands.table import BLOCKED, CommandSpec, resolve_write
+from weir.commands.table import BLOCKED, CommandSpec, is_read, resolve_write
 from weir.config import Settings
 from weir.errors import CommandError
 from weir.log.errors import LogWriteError
@@ -138,6 +138,7 @@ class Server:
         self.settings = settings
         self.machine = StateMachine(resolve_write, settings.databases)
         self.machine.listener = _Listener(self)
+        self.machine.is_read = is_read
         self.log = SingleNodeLog(self.machine)
         self.stats = Stats()
         # MEMORY STATS startup.allocated: what the process held before any data.

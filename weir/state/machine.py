@@ -76,7 +76,7 @@ class KeyListener:
 class Ctx:
     """What a handler sees: the database, now, and (when applying) the entry's RNG."""
 
-    __slots__ = ("_rng", "applying", "db", "dbi", "in_multi", "index", "machine", "now_ms")
+    __slots__ = ("_rng", "applying", "db", "dbi", "in_multi", "index", "machine", "now_ms", "reading")
 
     def __init__(self, machine: StateMachine) -> None:
         self.machine = machine
@@ -86,6 +86,8 @@ class Ctx:
         self.index = 0
         self.applying = False
         self.in_multi = False
+        # A read running inside an entry (MULTI): its misses are still `keymiss`.
+        self.reading = False
         self._rng: EntryRandom | None = None
 
     def select(self, dbi: int) -> None:
@@ -121,10 +123,12 @@ class Ctx:
                     db.delete(key)
                     self.modified(key)
                     self.notify(NOTIFY_EXPIRED, b"expired", key)
+                    if self.reading:
+                        self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
                 elif self.machine.notify_flags & NOTIFY_KEY_MISS:
                     self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
                 return None
-        if value is None and self.machine.notify_flags & NOTIFY_KEY_MISS and not self.applying:
+        if value is None and self.machine.notify_flags & NOTIFY_KEY_MISS and (not self.applying or self.reading):
             # Reads that miss (lookupKeyRead); a write's own lookups never notify a miss.
             self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
         return value
@@ -207,6 +211,9 @@ class StateMachine:
         # The classes of keyspace events to report (NOTIFY_*); 0 unless K or E is on,
         # so with notifications off every notify() stops at one test.
         self.notify_flags = 0
+        # Tells a read from a write by its argv (set by the server, which has the command
+        # table): only needed for `keymiss` of the reads inside a MULTI entry.
+        self.is_read: Callable[[list[bytes]], bool] | None = None
         self._ctx = Ctx(self)
         self.read_ctx = Ctx(self)
 
@@ -252,6 +259,7 @@ class StateMachine:
             return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
         finally:
             ctx.in_multi = False
+            ctx.reading = False
 
     def apply_one(
         self, index: int, ts: int, db: int, argv: list[bytes], handler: Handler, *, more: bool = False
@@ -282,6 +290,8 @@ class StateMachine:
             raise CommandError(message)
         if not as_value:
             return handler(ctx, argv)
+        if ctx.in_multi and self.notify_flags & NOTIFY_KEY_MISS and self.is_read is not None:
+            ctx.reading = self.is_read(argv)
         try:
             return handler(ctx, argv)
         except CommandError as exc:
