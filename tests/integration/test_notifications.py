@@ -171,7 +171,9 @@ CASES: dict[str, tuple[list[Command], list[Command]]] = {
                ("SMOVE", "set", "s", "m"), ("ZADD", "z", "GT", 0, "a"), ("ZADD", "z", "XX", 1, "zz"),
                ("RPOPLPUSH", "one", "one"), ("MSET", "k", 1, "k", 2), ("SETEX", "k", -1, "v"),
                ("GETEX", "nope", "EX", 10), ("APPEND", "s", ""), ("BITFIELD", "bf", "OVERFLOW", "FAIL",
-               "INCRBY", "u2", 0, 9), ("HINCRBY", "s", "f", 1), ("SADD", "l", "x")]),
+               "INCRBY", "u2", 0, 9), ("HINCRBY", "s", "f", 1), ("SADD", "l", "x"), ("SADD", "t", "m"),
+               ("SADD", "set", "m2"), ("SMOVE", "set", "t", "m"), ("SET", "p", "v", "EXAT", 1), ("DEL", "p"),
+               ("LINSERT", "l", "AFTER", "b", "c"), ("ZADD", "z", "CH", "LT", 0, "a"), ("RENAME", "t", "t")]),
 }
 
 
