@@ -323,8 +323,10 @@ def test_a_write_meeting_an_expired_key_reports_expired_first(
     weir_client: redis.Redis, real_client: redis.Redis, weir_proc: ServerProcess, redis_proc: ServerProcess,
 ) -> None:
     setup: list[Command] = [("DEBUG", "SET-ACTIVE-EXPIRE", 0), ("SET", "k", "v", "PX", 20),
-                            ("RPUSH", "l", "a"), ("PEXPIRE", "l", 20)]
-    script: list[Command] = [("LPUSH", "k", "x"), ("RPUSH", "l", "b"), ("DEBUG", "SET-ACTIVE-EXPIRE", 1)]
+                            ("RPUSH", "l", "a"), ("PEXPIRE", "l", 20), ("SET", "s", "v", "PX", 20),
+                            ("SET", "m", "v", "PX", 20)]
+    script: list[Command] = [("LPUSH", "k", "x"), ("RPUSH", "l", "b"), ("SET", "s", "w"), ("MSET", "m", "w", "s", "x"),
+                             ("DEBUG", "SET-ACTIVE-EXPIRE", 1)]
     for flags in ("KEA", "KEAn"):
         weir_events = events(weir_proc.port, setup, script, flags, pause_s=0.1)
         assert weir_events == events(redis_proc.port, setup, script, flags, pause_s=0.1)

@@ -149,12 +149,24 @@ class Ctx:
         """Store a new value, clearing the key's TTL unless keep_ttl."""
         assert self.applying, "state is written only by apply"
         db = self.db
-        if self.machine.notify_flags & NOTIFY_NEW and key not in db.data:
-            self.notify(NOTIFY_NEW, b"new", key)  # dbAdd
+        if self.machine.notify_flags & (NOTIFY_NEW | NOTIFY_EXPIRED):
+            self._announce_add(key, keep_ttl)
         db.data[key] = value
         if not keep_ttl and db.expires:
             db.expires.pop(key, None)
         self.modified(key)
+
+    def _announce_add(self, key: bytes, keep_ttl: bool) -> None:
+        """put()'s events before it stores: `expired` for a stale key it replaces unread
+        (SET, MSET: Redis's lookupKeyWrite deletes it first; the state ends the same, as
+        put clears the TTL), then `new` (dbAdd). Only announces: state never depends on
+        the flags."""
+        db = self.db
+        if key in db.data:
+            if keep_ttl or not db.is_expired(key, self.now_ms):
+                return  # an overwrite (under KEEPTTL the caller's lookup removed a stale key)
+            self.notify(NOTIFY_EXPIRED, b"expired", key)
+        self.notify(NOTIFY_NEW, b"new", key)
 
     def delete(self, key: bytes) -> bool:
         assert self.applying, "state is written only by apply"
