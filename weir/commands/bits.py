@@ -9,7 +9,7 @@ from weir.commands.args import parse_int
 from weir.commands.strings import STRING_BYTES_MAX, get_string
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, NOTIFY_STRING, Ctx
 
 BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERROR = (
@@ -38,6 +38,13 @@ def _grown(ctx: Ctx, key: bytes, byte_count: int) -> bytes:
     return value
 
 
+def _source(ctx: Ctx, key: bytes) -> bytes:
+    value = get_string(ctx, key)
+    if value is None:
+        ctx.missed(key)
+    return value or b""
+
+
 @command("setbit", 4, "write denyoom", 1, 1, 1, "@bitmap")
 def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
     offset = _bit_offset(argv[2])
@@ -45,7 +52,8 @@ def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
     on = parse_int(argv[3], error)
     if on not in (0, 1):
         raise CommandError(error)
-    exists = get_string(ctx, argv[1]) is not None
+    current = get_string(ctx, argv[1])
+    exists = current is not None
     value = bytearray(_grown(ctx, argv[1], (offset >> 3) + 1))
     byte, mask = offset >> 3, 1 << (7 - (offset & 7))
     old = 1 if value[byte] & mask else 0
@@ -54,6 +62,8 @@ def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
     else:
         value[byte] &= ~mask
     ctx.put(argv[1], bytes(value), keep_ttl=exists)
+    if current is None or len(current) < len(value) or old != on:  # Redis: only a change
+        ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
     return old
 
 
@@ -164,10 +174,11 @@ def bitop_command(ctx: Ctx, argv: list[bytes]) -> int:
         raise CommandError(SYNTAX)
     if op == b"NOT" and len(argv) != 4:
         raise CommandError("ERR BITOP NOT must be called with a single source key.")
-    sources = [get_string(ctx, key) or b"" for key in argv[3:]]
+    sources = [_source(ctx, key) for key in argv[3:]]
     size = max(len(source) for source in sources)
     if size == 0:
-        ctx.delete(argv[2])
+        if ctx.delete(argv[2]):
+            ctx.notify(NOTIFY_GENERIC, b"del", argv[2])
         return 0
     numbers = [int.from_bytes(source.ljust(size, b"\0"), "big") for source in sources]
     result = numbers[0]
@@ -181,6 +192,7 @@ def bitop_command(ctx: Ctx, argv: list[bytes]) -> int:
         else:
             result ^= number
     ctx.put(argv[2], result.to_bytes(size, "big"))
+    ctx.notify(NOTIFY_STRING, b"set", argv[2])
     return size
 
 
@@ -301,6 +313,9 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
         out.append(old if op.op == b"SET" else fitted)
     if writes:
         ctx.put(argv[1], bytes(data), keep_ttl=exists)
+        # Redis says nothing when every write failed (OVERFLOW FAIL).
+        if any(result is not None for op, result in zip(ops, out, strict=True) if op.op != b"GET"):
+            ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
     return out
 
 

@@ -54,6 +54,7 @@ def config_set_command(client: Client, argv: list[bytes]) -> Any:
         raise CommandError(SYNTAX)
     server = client.server
     changes: dict[str, str] = {}
+    raws: dict[str, str] = {}
     for i in range(2, len(argv), 2):
         name = argv[i].decode("utf-8", "replace")
         param = BY_NAME.get(name.lower())
@@ -66,14 +67,15 @@ def config_set_command(client: Client, argv: list[bytes]) -> Any:
         if param.protected:
             raise _failed(name, "can't set protected config")
         try:
-            changes[param.name] = param.parse(argv[i + 1].decode("utf-8", "surrogateescape"))
+            raws[param.name] = argv[i + 1].decode("utf-8", "surrogateescape")
+            changes[param.name] = param.parse(raws[param.name])
         except ConfigValueError as exc:
             raise _failed(name, str(exc)) from None
     previous = {name: server.config[name] for name in changes}
     for name, value in changes.items():
         server.config[name] = value
         try:
-            config_table.apply(server, name, value)
+            config_table.apply(server, name, value, raws[name])
         except ConfigValueError as exc:
             # As config.c restoreBackupConfig: a change that cannot take effect (a port
             # that cannot be bound) undoes the whole CONFIG SET.

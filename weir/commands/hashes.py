@@ -22,7 +22,7 @@ from weir.commands.strings import (
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import OK, PairsReply
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_HASH, Ctx
 from weir.state.rng import READ_RANDOM
 from weir.state.types import EncodingLimits, Hash
 
@@ -65,6 +65,7 @@ def _hset(ctx: Ctx, argv: list[bytes], name: str) -> int:
         value[argv[i]] = argv[i + 1]
     _note_size(value, ctx.limits, argv, 2)
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_HASH, b"hset", argv[1])
     return len(value) - before
 
 
@@ -88,6 +89,7 @@ def hsetnx_command(ctx: Ctx, argv: list[bytes]) -> int:
     value[argv[2]] = argv[3]
     _note_size(value, ctx.limits, argv, 2)
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_HASH, b"hset", argv[1])
     return 1
 
 
@@ -110,6 +112,7 @@ def hdel_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     removed = sum(1 for field in argv[2:] if value.pop(field, None) is not None)
     if removed:
+        ctx.notify(NOTIFY_HASH, b"hdel", argv[1])
         ctx.shrunk(argv[1], value)
     return removed
 
@@ -163,6 +166,7 @@ def hincrby_command(ctx: Ctx, argv: list[bytes]) -> int:
     value[argv[2]] = text
     _note_size(value, ctx.limits, [argv[2], text])
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_HASH, b"hincrby", argv[1])
     return result
 
 
@@ -186,6 +190,7 @@ def hincrbyfloat_command(ctx: Ctx, argv: list[bytes]) -> bytes:
     value[argv[2]] = text
     _note_size(value, ctx.limits, [argv[2], text])
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_HASH, b"hincrbyfloat", argv[1])
     return text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weir.commands.table import command
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_EXPIRED, Ctx
 
 
 @command("__expire", -2, "write internal")
@@ -15,5 +15,6 @@ def expire_command(ctx: Ctx, argv: list[bytes]) -> int:
         if db.is_expired(key, ctx.now_ms):
             db.delete(key)
             ctx.modified(key)
+            ctx.notify(NOTIFY_EXPIRED, b"expired", key)
             removed += 1
     return removed

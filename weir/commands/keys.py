@@ -35,7 +35,7 @@ from weir.commands.table import command, container
 from weir.errors import DB_INDEX, NO_SUCH_KEY, SYNTAX, CommandError
 from weir.glob import compile_glob
 from weir.resp.reply import OK, Status
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, Ctx
 from weir.state.rng import READ_RANDOM
 from weir.state.types import type_of
 
@@ -137,16 +137,25 @@ def parse_scan_options(argv: list[bytes], start: int, allow_type: bool) -> tuple
 # --- existence and type ----------------------------------------------------------------
 
 
+def _delete_keys(ctx: Ctx, keys: list[bytes]) -> int:
+    deleted = 0
+    for key in keys:
+        if ctx.delete(key):
+            ctx.notify(NOTIFY_GENERIC, b"del", key)
+            deleted += 1
+    return deleted
+
+
 @command("del", -2, "write", 1, -1, 1, "@keyspace")
 def del_command(ctx: Ctx, argv: list[bytes]) -> int:
     ctx.prefetch(argv, 1, 1)
-    return sum(1 for key in argv[1:] if ctx.delete(key))
+    return _delete_keys(ctx, argv[1:])
 
 
 @command("unlink", -2, "write fast", 1, -1, 1, "@keyspace")
 def unlink_command(ctx: Ctx, argv: list[bytes]) -> int:
     ctx.prefetch(argv, 1, 1)
-    return sum(1 for key in argv[1:] if ctx.delete(key))
+    return _delete_keys(ctx, argv[1:])
 
 
 @command("exists", -2, "readonly fast", 1, -1, 1, "@keyspace")
@@ -195,10 +204,13 @@ def _rename(ctx: Ctx, argv: list[bytes], nx: bool) -> Any:
     if nx and ctx.lookup(target) is not None:
         return 0
     deadline = ctx.db.expires.get(source)
+    ctx.delete(target)  # Redis deletes a target it replaces, then adds it anew
     ctx.delete(source)
     ctx.put(target, value)
     if deadline is not None:
         ctx.set_expire(target, deadline)
+    ctx.notify(NOTIFY_GENERIC, b"rename_from", source)
+    ctx.notify(NOTIFY_GENERIC, b"rename_to", target)
     return 1 if nx else OK
 
 
@@ -258,6 +270,7 @@ def copy_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.put(target, copy_value(value))
         if deadline is not None:
             ctx.set_expire(target, deadline)
+        ctx.notify(NOTIFY_GENERIC, b"copy_to", target)
     return 1
 
 
@@ -278,6 +291,8 @@ def move_command(ctx: Ctx, argv: list[bytes]) -> int:
         if deadline is not None:
             ctx.set_expire(key, deadline)
     ctx.delete(key)
+    ctx.notify(NOTIFY_GENERIC, b"move_from", key)
+    ctx.notify(NOTIFY_GENERIC, b"move_to", key, target_db)
     return 1
 
 
@@ -371,8 +386,10 @@ def _expire_generic(ctx: Ctx, argv: list[bytes], unit_ms: int, relative: bool) -
         return 0
     if when <= ctx.now_ms:
         ctx.delete(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
     else:
         ctx.set_expire(key, when)
+        ctx.notify(NOTIFY_GENERIC, b"expire", key)
     return 1
 
 
@@ -438,6 +455,7 @@ def persist_command(ctx: Ctx, argv: list[bytes]) -> int:
     if ctx.lookup(argv[1]) is None or ctx.db.expires.pop(argv[1], None) is None:
         return 0
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_GENERIC, b"persist", argv[1])
     return 1
 
 
@@ -450,9 +468,15 @@ _SHARED_REFCOUNT = 2**31 - 1
 _SHARED_INTEGERS = 10000
 
 
+def _object_lookup(ctx: Ctx, key: bytes) -> Any:
+    """OBJECT's lookup (LOOKUP_NONOTIFY in Redis): a miss is no `keymiss`."""
+    value = ctx.db.data.get(key)
+    return None if value is None or ctx.db.is_expired(key, ctx.now_ms) else value
+
+
 @command("encoding", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_encoding_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
-    value = ctx.peek(argv[2])
+    value = _object_lookup(ctx, argv[2])
     if value is None:
         return None
     return type_of(value).encoding(value, ctx.limits).encode()
@@ -460,7 +484,7 @@ def object_encoding_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
 
 @command("freq", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_freq_command(ctx: Ctx, argv: list[bytes]) -> int | None:
-    if ctx.peek(argv[2]) is None:
+    if _object_lookup(ctx, argv[2]) is None:
         return None
     if not ctx.machine.lfu:
         raise CommandError(
@@ -472,7 +496,7 @@ def object_freq_command(ctx: Ctx, argv: list[bytes]) -> int | None:
 
 @command("idletime", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_idletime_command(ctx: Ctx, argv: list[bytes]) -> int | None:
-    if ctx.peek(argv[2]) is None:
+    if _object_lookup(ctx, argv[2]) is None:
         return None
     if ctx.machine.lfu:
         raise CommandError(
@@ -484,7 +508,7 @@ def object_idletime_command(ctx: Ctx, argv: list[bytes]) -> int | None:
 
 @command("refcount", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_refcount_command(ctx: Ctx, argv: list[bytes]) -> int | None:
-    value = ctx.peek(argv[2])
+    value = _object_lookup(ctx, argv[2])
     if value is None:
         return None
     shared = type(value) is bytes and type_of(value).encoding(value, ctx.limits) == "int"

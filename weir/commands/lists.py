@@ -16,7 +16,7 @@ from weir.commands.table import BLOCKED, command
 from weir.errors import NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, CommandError
 from weir.resp.reply import NULL_ARRAY, OK
 from weir.state.lists import ListValue
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, NOTIFY_LIST, Ctx
 
 LONG_MAX = 2**63 - 1
 MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
@@ -46,6 +46,7 @@ def _where(raw: bytes) -> bool:
 
 def _pop(ctx: Ctx, key: bytes, value: ListValue, left: bool) -> bytes:
     item = value.popleft() if left else value.pop()
+    ctx.notify(NOTIFY_LIST, b"lpop" if left else b"rpop", key)
     ctx.shrunk(key, value)
     return item
 
@@ -53,6 +54,7 @@ def _pop(ctx: Ctx, key: bytes, value: ListValue, left: bool) -> bytes:
 def _pop_many(ctx: Ctx, key: bytes, value: ListValue, left: bool, count: int) -> list[bytes]:
     pop = value.popleft if left else value.pop
     items = [pop() for _ in range(min(count, len(value)))]
+    ctx.notify(NOTIFY_LIST, b"lpop" if left else b"rpop", key)
     ctx.shrunk(key, value)
     return items
 
@@ -65,6 +67,7 @@ def _push(ctx: Ctx, key: bytes, value: ListValue | None, items: list[bytes], lef
     else:
         (value.extendleft if left else value.extend)(items)
         ctx.modified(key)
+    ctx.notify(NOTIFY_LIST, b"lpush" if left else b"rpush", key)
     return len(value)
 
 
@@ -238,6 +241,7 @@ def lset_command(ctx: Ctx, argv: list[bytes]) -> Any:
         raise CommandError(OUT_OF_RANGE)
     value[index] = argv[3]
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_LIST, b"lset", argv[1])
     return OK
 
 
@@ -255,6 +259,7 @@ def linsert_command(ctx: Ctx, argv: list[bytes]) -> int:
         return -1
     value.insert(position if where == b"BEFORE" else position + 1, argv[4])
     ctx.modified(argv[1])
+    ctx.notify(NOTIFY_LIST, b"linsert", argv[1])
     return len(value)
 
 
@@ -280,6 +285,7 @@ def lrem_command(ctx: Ctx, argv: list[bytes]) -> int:
         kept.reverse()
     value.clear()
     value.extend(kept)
+    ctx.notify(NOTIFY_LIST, b"lrem", argv[1])
     ctx.shrunk(argv[1], value)
     return removed
 
@@ -291,8 +297,10 @@ def ltrim_command(ctx: Ctx, argv: list[bytes]) -> Any:
     if value is None:
         return OK
     bounds = clamp_range(start, end, len(value))
+    ctx.notify(NOTIFY_LIST, b"ltrim", argv[1])  # even when nothing goes, as Redis does
     if bounds is None:
         ctx.delete(argv[1])
+        ctx.notify(NOTIFY_GENERIC, b"del", argv[1])
         return OK
     start, end = bounds
     right = len(value) - 1 - end
@@ -314,13 +322,18 @@ def _move(ctx: Ctx, source: bytes, target: bytes, from_left: bool, to_left: bool
         return None
     destination = get_list(ctx, target)
     item = value.popleft() if from_left else value.pop()
+    popped = b"lpop" if from_left else b"rpop"
     if source == target:
         # A rotation: the list is never empty in between.
         (value.appendleft if to_left else value.append)(item)
         ctx.modified(source)
+        ctx.notify(NOTIFY_LIST, b"lpush" if to_left else b"rpush", source)
+        ctx.notify(NOTIFY_LIST, popped, source)
         return item
-    ctx.shrunk(source, value)
+    # Redis announces the push, then the pop, then the source's deletion.
     _push(ctx, target, destination, [item], to_left)
+    ctx.notify(NOTIFY_LIST, popped, source)
+    ctx.shrunk(source, value)
     return item
 
 

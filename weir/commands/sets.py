@@ -10,7 +10,7 @@ from weir.commands.lists import MUST_BE_POSITIVE, parse_range
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import SetReply
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_SET, Ctx
 from weir.state.rng import READ_RANDOM, EntryRandom
 from weir.state.sets import SetValue
 
@@ -38,6 +38,8 @@ def sadd_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.put(key, value)
     elif added:
         ctx.modified(key)
+    if added:
+        ctx.notify(NOTIFY_SET, b"sadd", key)
     return added
 
 
@@ -48,6 +50,7 @@ def srem_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     removed = sum(1 for member in argv[2:] if value.remove(member))
     if removed:
+        ctx.notify(NOTIFY_SET, b"srem", argv[1])
         ctx.shrunk(argv[1], value)
     return removed
 
@@ -90,15 +93,18 @@ def spop_command(ctx: Ctx, argv: list[bytes]) -> Any:
             return None
         member = value.pick(ctx.rng())
         value.remove(member)
+        ctx.notify(NOTIFY_SET, b"spop", key)
         ctx.shrunk(key, value)
         return member
     count = parse_range(argv[2], 0, LONG_MAX, MUST_BE_POSITIVE)
     value = get_set(ctx, key)
     if value is None or count == 0:
         return SetReply()
+    ctx.notify(NOTIFY_SET, b"spop", key)
     if count >= len(value):
         members = value.sorted_if_intset()
         ctx.delete(key)
+        ctx.notify(NOTIFY_GENERIC, b"del", key)
         return SetReply(members)
     rng = ctx.rng()
     popped = []
@@ -143,13 +149,16 @@ def smove_command(ctx: Ctx, argv: list[bytes]) -> int:
         return int(member in value)
     if not value.remove(member):
         return 0
+    ctx.notify(NOTIFY_SET, b"srem", source)
     ctx.shrunk(source, value)
     if destination is None:
         destination = SetValue([member])
         ctx.put(target, destination)
+        ctx.notify(NOTIFY_SET, b"sadd", target)
     elif destination.add(member):
         destination.settle(ctx.limits)
         ctx.modified(target)
+        ctx.notify(NOTIFY_SET, b"sadd", target)
     return 1
 
 
@@ -192,14 +201,28 @@ def _diff(ctx: Ctx, keys: list[bytes]) -> list[bytes]:
     return [m for m in first.sorted_if_intset() if not any(m in other for other in others)]
 
 
-def _store(ctx: Ctx, target: bytes, members: list[bytes]) -> int:
+def _store(ctx: Ctx, target: bytes, members: list[bytes], event: bytes) -> int:
     if not members:
-        ctx.delete(target)
+        if ctx.delete(target):
+            ctx.notify(NOTIFY_GENERIC, b"del", target)
         return 0
     value = SetValue(members)
     value.settle(ctx.limits)
     ctx.put(target, value)
+    ctx.notify(NOTIFY_SET, event, target)
     return len(value)
+
+
+def _missed_sources(ctx: Ctx, keys: list[bytes], first_only: bool) -> list[bytes]:
+    """`keymiss` for the missing sources a store read, as Redis's lookupKeyRead reports them
+    (SINTERSTORE stops at the first). Returns `keys`."""
+    if ctx.machine.notify_flags & NOTIFY_KEY_MISS:
+        for key in keys:
+            if ctx.lookup(key) is None:
+                ctx.missed(key)
+                if first_only:
+                    break
+    return keys
 
 
 @command("sinter", -2, "readonly", 1, -1, 1, "@read @set @slow")
@@ -219,17 +242,17 @@ def sdiff_command(ctx: Ctx, argv: list[bytes]) -> SetReply:
 
 @command("sinterstore", -3, "write denyoom", 1, -1, 1, "@write @set @slow")
 def sinterstore_command(ctx: Ctx, argv: list[bytes]) -> int:
-    return _store(ctx, argv[1], _inter(ctx, argv[2:]))
+    return _store(ctx, argv[1], _inter(ctx, _missed_sources(ctx, argv[2:], True)), b"sinterstore")
 
 
 @command("sunionstore", -3, "write denyoom", 1, -1, 1, "@write @set @slow")
 def sunionstore_command(ctx: Ctx, argv: list[bytes]) -> int:
-    return _store(ctx, argv[1], _union(ctx, argv[2:]))
+    return _store(ctx, argv[1], _union(ctx, _missed_sources(ctx, argv[2:], False)), b"sunionstore")
 
 
 @command("sdiffstore", -3, "write denyoom", 1, -1, 1, "@write @set @slow")
 def sdiffstore_command(ctx: Ctx, argv: list[bytes]) -> int:
-    return _store(ctx, argv[1], _diff(ctx, argv[2:]))
+    return _store(ctx, argv[1], _diff(ctx, _missed_sources(ctx, argv[2:], False)), b"sdiffstore")
 
 
 def numkeys_keys(argv: list[bytes]) -> list[int]:

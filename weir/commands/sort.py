@@ -10,7 +10,7 @@ from weir.commands.args import parse_int
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError, WrongTypeError
 from weir.state.lists import ListValue
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, NOTIFY_LIST, Ctx
 from weir.state.sets import SetValue
 from weir.state.types import Hash
 from weir.state.zset import ZSet
@@ -32,6 +32,7 @@ def lookup_pattern(ctx: Ctx, pattern: bytes, subject: bytes) -> bytes | None:
         key = pattern[:star] + subject + pattern[star + 1 :]
     value = ctx.lookup(key)
     if value is None:
+        ctx.missed(key)
         return None
     if field is not None:
         return value.get(field) if type(value) is Hash else None
@@ -90,7 +91,9 @@ def sort_generic(ctx: Ctx, argv: list[bytes], readonly: bool) -> Any:
             raise CommandError(SYNTAX)
         i += 1
     value = ctx.lookup(argv[1])
-    if value is not None and type(value) not in (ListValue, SetValue, ZSet):
+    if value is None:
+        ctx.missed(argv[1])
+    elif type(value) not in (ListValue, SetValue, ZSet):
         raise WrongTypeError()
     if dontsort and type(value) is SetValue and store is not None:
         # A set has no order of its own: sort it so every replica stores the same list.
@@ -127,8 +130,9 @@ def sort_generic(ctx: Ctx, argv: list[bytes], readonly: bool) -> Any:
         out = chosen
     if out:
         ctx.put(store, ListValue(out))
-    else:
-        ctx.delete(store)
+        ctx.notify(NOTIFY_LIST, b"sortstore", store)
+    elif ctx.delete(store):
+        ctx.notify(NOTIFY_GENERIC, b"del", store)
     return len(out)
 
 

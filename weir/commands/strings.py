@@ -17,7 +17,7 @@ from weir.commands.args import LONG_MAX, LONG_MIN, fits_long, parse_int
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import OK
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, NOTIFY_STRING, Ctx
 from weir.state.types import check_type
 
 # Redis's proto-max-bulk-len default: the largest string a command may build.
@@ -194,8 +194,10 @@ def _set_generic(
     if (nx and old is not None) or (xx and old is None):
         return old if get else None
     ctx.put(key, value, keep_ttl=keep_ttl)
+    ctx.notify(NOTIFY_STRING, b"set", key)
     if deadline_ms is not None:
         ctx.set_expire(key, deadline_ms)
+        ctx.notify(NOTIFY_GENERIC, b"expire", key)
     return old if get else OK
 
 
@@ -204,6 +206,7 @@ def set_command(ctx: Ctx, argv: list[bytes]) -> Any:
     """SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]"""
     if len(argv) == 3:
         ctx.put(argv[1], argv[2])
+        ctx.notify(NOTIFY_STRING, b"set", argv[1])
         return _OK
     flags, expire = _parse_extended(argv, 3, True)
     deadline = _option_deadline(ctx, expire, "set")
@@ -231,15 +234,21 @@ def psetex_command(ctx: Ctx, argv: list[bytes]) -> Any:
 @command("getset", 3, "write denyoom fast", 1, 1, 1, "@string")
 def getset_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
     old = get_string(ctx, argv[1])
+    if old is None:
+        ctx.missed(argv[1])
     ctx.put(argv[1], argv[2])
+    ctx.notify(NOTIFY_STRING, b"set", argv[1])
     return old
 
 
 @command("getdel", 2, "write fast", 1, 1, 1, "@string")
 def getdel_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
     old = get_string(ctx, argv[1])
-    if old is not None:
+    if old is None:
+        ctx.missed(argv[1])
+    else:
         ctx.delete(argv[1])
+        ctx.notify(NOTIFY_GENERIC, b"del", argv[1])
     return old
 
 
@@ -249,15 +258,19 @@ def getex_command(ctx: Ctx, argv: list[bytes]) -> bytes | None:
     flags, expire = _parse_extended(argv, 2, False)
     value = get_string(ctx, argv[1])
     if value is None:
+        ctx.missed(argv[1])
         return None
     deadline = _option_deadline(ctx, expire, "getex")
     if deadline is not None:
         if deadline <= ctx.now_ms:
             ctx.delete(argv[1])
+            ctx.notify(NOTIFY_GENERIC, b"del", argv[1])
         else:
             ctx.set_expire(argv[1], deadline)
+            ctx.notify(NOTIFY_GENERIC, b"expire", argv[1])
     elif b"PERSIST" in flags and ctx.db.expires.pop(argv[1], None) is not None:
         ctx.modified(argv[1])
+        ctx.notify(NOTIFY_GENERIC, b"persist", argv[1])
     return value
 
 
@@ -282,6 +295,7 @@ def mset_command(ctx: Ctx, argv: list[bytes]) -> Any:
     ctx.prefetch(argv, 1, 2)
     for i in range(1, len(argv), 2):
         ctx.put(argv[i], argv[i + 1])
+        ctx.notify(NOTIFY_STRING, b"set", argv[i])
     return OK
 
 
@@ -293,6 +307,7 @@ def msetnx_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     for i in range(1, len(argv), 2):
         ctx.put(argv[i], argv[i + 1])
+        ctx.notify(NOTIFY_STRING, b"set", argv[i])
     return 1
 
 
@@ -301,10 +316,12 @@ def append_command(ctx: Ctx, argv: list[bytes]) -> int:
     old = get_string(ctx, argv[1])
     if old is None:
         ctx.put(argv[1], argv[2])
+        ctx.notify(NOTIFY_STRING, b"append", argv[1])
         return len(argv[2])
     check_string_length(len(old) + len(argv[2]))
     value = old + argv[2]
     ctx.put(argv[1], value, keep_ttl=True)
+    ctx.notify(NOTIFY_STRING, b"append", argv[1])
     return len(value)
 
 
@@ -324,6 +341,7 @@ def _incr_generic(ctx: Ctx, key: bytes, increment: int) -> int:
     if not fits_long(result):
         raise CommandError(OVERFLOW)
     ctx.put(key, b"%d" % result, keep_ttl=True)
+    ctx.notify(NOTIFY_STRING, b"incrby", key)
     return result
 
 
@@ -362,6 +380,7 @@ def incrbyfloat_command(ctx: Ctx, argv: list[bytes]) -> bytes:
         raise CommandError(NAN_OR_INF)
     text = format_long_double(result)
     ctx.put(argv[1], text, keep_ttl=True)
+    ctx.notify(NOTIFY_STRING, b"incrbyfloat", argv[1])
     return text
 
 
@@ -412,6 +431,7 @@ def setrange_command(ctx: Ctx, argv: list[bytes]) -> int:
         base += bytes(offset - len(base))
     value = base[:offset] + patch + base[offset + len(patch) :]
     ctx.put(argv[1], value, keep_ttl=True)
+    ctx.notify(NOTIFY_STRING, b"setrange", argv[1])
     return len(value)
 
 

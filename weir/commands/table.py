@@ -206,6 +206,12 @@ def resolve_write(argv: list[bytes]) -> Handler | None:
     return spec.handler
 
 
+def is_read(argv: list[bytes]) -> bool:
+    """Whether argv names a command that is not a write (the state machine's `is_read`)."""
+    spec = COMMANDS.get(argv[0].lower())
+    return spec is not None and not spec.write
+
+
 class Blocked:
     """Returned by a blocking command's apply when it must wait (never sent to a client)."""
 

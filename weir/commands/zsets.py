@@ -22,7 +22,7 @@ from weir.commands.table import BLOCKED, command
 from weir.errors import NOT_FLOAT, SYNTAX, CommandError, WrongTypeError
 from weir.resp.encoder import format_double
 from weir.resp.reply import NULL_ARRAY, PairsReply
-from weir.state.machine import Ctx
+from weir.state.machine import NOTIFY_GENERIC, NOTIFY_ZSET, Ctx
 from weir.state.sets import SetValue
 from weir.state.zset import ZSet
 
@@ -220,20 +220,24 @@ def _range_generic(ctx: Ctx, argv: list[bytes], at: int, kind: str | None, rever
             return lex_span(value, lex_bounds)
     value = get_zset(ctx, argv[at])
     pairs: list[tuple[float, bytes]] = []
-    if value is not None:
+    if value is None:
+        ctx.missed(argv[at])
+    else:
         begin, end = span(value)
         pairs = _pairs(value, begin, end, reverse, offset, limit)
     if store is None:
         return _reply(pairs, withscores)
-    return _store(ctx, store, ZSet((member, score) for score, member in pairs))
+    return _store(ctx, store, ZSet((member, score) for score, member in pairs), b"zrangestore")
 
 
-def _store(ctx: Ctx, target: bytes, value: ZSet) -> int:
+def _store(ctx: Ctx, target: bytes, value: ZSet, event: bytes) -> int:
     if not value:
-        ctx.delete(target)
+        if ctx.delete(target):
+            ctx.notify(NOTIFY_GENERIC, b"del", target)
         return 0
     value.settle(ctx.limits, value.scores)
     ctx.put(target, value)
+    ctx.notify(NOTIFY_ZSET, event, target)
     return len(value)
 
 
@@ -348,6 +352,7 @@ def _zadd(ctx: Ctx, argv: list[bytes], incr_only: bool = False) -> Any:
                 ctx.put(key, value)
             else:
                 ctx.modified(key)
+            ctx.notify(NOTIFY_ZSET, b"zincr" if incr else b"zadd", key)
     if incr:
         return result if processed else None
     return added + updated if ch else added
@@ -371,6 +376,7 @@ def zrem_command(ctx: Ctx, argv: list[bytes]) -> int:
         return 0
     removed = sum(1 for member in argv[2:] if value.remove(member))
     if removed:
+        ctx.notify(NOTIFY_ZSET, b"zrem", argv[1])
         ctx.shrunk(argv[1], value)
     return removed
 
@@ -433,7 +439,7 @@ def zrevrank_command(ctx: Ctx, argv: list[bytes]) -> int | None:
 # --- removals by range ---------------------------------------------------------------
 
 
-def _remove_span(ctx: Ctx, key: bytes, span: Callable[[ZSet], tuple[int, int]]) -> int:
+def _remove_span(ctx: Ctx, key: bytes, span: Callable[[ZSet], tuple[int, int]], event: bytes) -> int:
     value = get_zset(ctx, key)
     if value is None:
         return 0
@@ -442,6 +448,7 @@ def _remove_span(ctx: Ctx, key: bytes, span: Callable[[ZSet], tuple[int, int]]) 
         return 0
     for _, member in list(value.order.islice(begin, end)):
         value.remove(member)
+    ctx.notify(NOTIFY_ZSET, event, key)
     ctx.shrunk(key, value)
     return end - begin
 
@@ -454,19 +461,19 @@ def zremrangebyrank_command(ctx: Ctx, argv: list[bytes]) -> int:
         bounds = clamp_range(start, stop, len(value))
         return (0, 0) if bounds is None else (bounds[0], bounds[1] + 1)
 
-    return _remove_span(ctx, argv[1], span)
+    return _remove_span(ctx, argv[1], span, b"zremrangebyrank")
 
 
 @command("zremrangebyscore", 4, "write", 1, 1, 1, "@write @sortedset @slow")
 def zremrangebyscore_command(ctx: Ctx, argv: list[bytes]) -> int:
     bounds = parse_score_range(argv[2], argv[3])
-    return _remove_span(ctx, argv[1], lambda value: score_span(value, bounds))
+    return _remove_span(ctx, argv[1], lambda value: score_span(value, bounds), b"zremrangebyscore")
 
 
 @command("zremrangebylex", 4, "write", 1, 1, 1, "@write @sortedset @slow")
 def zremrangebylex_command(ctx: Ctx, argv: list[bytes]) -> int:
     bounds = parse_lex_range(argv[2], argv[3])
-    return _remove_span(ctx, argv[1], lambda value: lex_span(value, bounds))
+    return _remove_span(ctx, argv[1], lambda value: lex_span(value, bounds), b"zremrangebylex")
 
 
 # --- pops ----------------------------------------------------------------------------
@@ -477,6 +484,7 @@ def _pop(ctx: Ctx, key: bytes, value: ZSet, low: bool, count: int) -> list[list[
     taken = list(order.islice(0, count) if low else order.islice(max(len(order) - count, 0), len(order), reverse=True))
     for _, member in taken:
         value.remove(member)
+    ctx.notify(NOTIFY_ZSET, b"zpopmin" if low else b"zpopmax", key)
     ctx.shrunk(key, value)
     return [[member, score] for score, member in taken]
 
@@ -592,7 +600,9 @@ def zrandmember_command(ctx: Ctx, argv: list[bytes]) -> Any:
 
 def _source(ctx: Ctx, key: bytes) -> ZSet | SetValue | None:
     value = ctx.lookup(key)
-    if value is not None and type(value) is not ZSet and type(value) is not SetValue:
+    if value is None:
+        ctx.missed(key)
+    elif type(value) is not ZSet and type(value) is not SetValue:
         raise WrongTypeError()
     return value
 
@@ -681,7 +691,7 @@ def _algebra(ctx: Ctx, argv: list[bytes], at: int, op: str, store: bytes | None,
         return len(result)
     value = ZSet(result.items())
     if store is not None:
-        return _store(ctx, store, value)
+        return _store(ctx, store, value, b"z" + op.encode() + b"store")
     return _reply(list(value.order), withscores)
 
 

@@ -18,6 +18,23 @@ from typing import TYPE_CHECKING
 
 from weir.log.sync import FsyncPolicy
 from weir.server.latency import LATENCY_MONITOR_OFF_US
+from weir.state.machine import (
+    NOTIFY_ALL,
+    NOTIFY_EVICTED,
+    NOTIFY_EXPIRED,
+    NOTIFY_GENERIC,
+    NOTIFY_HASH,
+    NOTIFY_KEY_MISS,
+    NOTIFY_KEYEVENT,
+    NOTIFY_KEYSPACE,
+    NOTIFY_LIST,
+    NOTIFY_MODULE,
+    NOTIFY_NEW,
+    NOTIFY_SET,
+    NOTIFY_STREAM,
+    NOTIFY_STRING,
+    NOTIFY_ZSET,
+)
 from weir.state.types import EncodingLimits
 
 if TYPE_CHECKING:
@@ -133,31 +150,47 @@ def _save(text: str) -> str:
     return " ".join(str(int(p)) for p in parts)
 
 
-_KEYSPACE_CLASSES = "Ag$lshzxeKEtmdn"
+# notify.c keyspaceEventsStringToFlags: each class character and its bits.
+_KEYSPACE_CLASSES = {
+    "A": NOTIFY_ALL, "g": NOTIFY_GENERIC, "$": NOTIFY_STRING, "l": NOTIFY_LIST, "s": NOTIFY_SET,
+    "h": NOTIFY_HASH, "z": NOTIFY_ZSET, "x": NOTIFY_EXPIRED, "e": NOTIFY_EVICTED,
+    "K": NOTIFY_KEYSPACE, "E": NOTIFY_KEYEVENT, "t": NOTIFY_STREAM, "m": NOTIFY_KEY_MISS,
+    "d": NOTIFY_MODULE, "n": NOTIFY_NEW,
+}
+# keyspaceEventsFlagsToString's order for the classes A stands for (n too, though A omits it).
+_KEYSPACE_TYPE_ORDER = (
+    ("g", NOTIFY_GENERIC), ("$", NOTIFY_STRING), ("l", NOTIFY_LIST), ("s", NOTIFY_SET),
+    ("h", NOTIFY_HASH), ("z", NOTIFY_ZSET), ("x", NOTIFY_EXPIRED), ("e", NOTIFY_EVICTED),
+    ("t", NOTIFY_STREAM), ("d", NOTIFY_MODULE), ("n", NOTIFY_NEW),
+)
+
+
+def keyspace_events_flags(text: str) -> int:
+    """notify-keyspace-events as bits (keyspaceEventsStringToFlags)."""
+    flags = 0
+    for char in text:
+        bits = _KEYSPACE_CLASSES.get(char)
+        if bits is None:
+            raise ConfigValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+        flags |= bits
+    return flags
+
+
+def keyspace_events_string(flags: int) -> str:
+    """keyspaceEventsFlagsToString: what CONFIG GET shows. With every class A stands for
+    it prints "A" alone, dropping n, exactly as Redis 7.0 does."""
+    if flags & NOTIFY_ALL == NOTIFY_ALL:
+        out = "A"
+    else:
+        out = "".join(char for char, bits in _KEYSPACE_TYPE_ORDER if flags & bits)
+    for char, bits in (("K", NOTIFY_KEYSPACE), ("E", NOTIFY_KEYEVENT), ("m", NOTIFY_KEY_MISS)):
+        if flags & bits:
+            out += char
+    return out
 
 
 def _notify_keyspace_events(text: str) -> str:
-    flags = set()
-    for char in text:
-        if char not in _KEYSPACE_CLASSES:
-            raise ConfigValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-        flags.add(char)
-    # Redis shows the flags in its own order, with A standing for all the type classes.
-    out = ""
-    if "A" in flags or set("g$lshzxetd") <= flags:
-        out = "A"
-        flags -= set("Ag$lshzxetd")
-    else:
-        out = "".join(c for c in "g$lshzxetd" if c in flags)
-    if "K" in flags:
-        out += "K"
-    if "E" in flags:
-        out += "E"
-    if "m" in flags:
-        out += "m"
-    if "n" in flags:
-        out += "n"
-    return out
+    return keyspace_events_string(keyspace_events_flags(text))
 
 
 def _words(count: int | None, check: Callable[[str], bool], error: str) -> Callable[[str], str]:
@@ -447,8 +480,9 @@ def initial_values(server: Server) -> dict[str, str]:
     return values
 
 
-def apply(server: Server, name: str, value: str) -> None:
-    """Make a changed parameter take effect where weir uses it."""
+def apply(server: Server, name: str, value: str, raw: str | None = None) -> None:
+    """Make a changed parameter take effect where weir uses it. `raw` is the value as
+    given, when its canonical form says less (notify-keyspace-events "An" shows "A")."""
     settings = server.settings
     limits: EncodingLimits = server.machine.limits
     if name in _LIMIT_FIELDS:
@@ -489,6 +523,10 @@ def apply(server: Server, name: str, value: str) -> None:
         server.machine.lfu_log_factor = int(value)
     elif name == "lfu-decay-time":
         server.machine.lfu_decay_time_min = int(value)
+    elif name == "notify-keyspace-events":
+        flags = keyspace_events_flags(value if raw is None else raw)
+        # Without K or E nothing is published: the machine need not even look.
+        server.machine.notify_flags = flags if flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) else 0
     elif name == "save":
         numbers = [int(part) for part in value.split()]
         server.save_rules = list(zip(numbers[::2], numbers[1::2]))

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from weir import commands
 from weir.commands.info import rss_bytes
-from weir.commands.table import BLOCKED, CommandSpec, resolve_write
+from weir.commands.table import BLOCKED, CommandSpec, is_read, resolve_write
 from weir.config import Settings
 from weir.errors import CommandError
 from weir.glob import compile_glob
@@ -31,7 +31,7 @@ from weir.server.latency import LATENCY_MONITOR_OFF_US, LatencyMonitor
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.keyspace import Database
-from weir.state.machine import KeyListener, StateMachine
+from weir.state.machine import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, KeyListener, StateMachine
 
 log = logging.getLogger("weir.server")
 
@@ -73,7 +73,8 @@ class SlowlogEntry:
 
 
 class _Listener(KeyListener):
-    """Turns keyspace changes into WATCH invalidation and wake-ups of blocked clients."""
+    """Turns keyspace changes into WATCH invalidation, wake-ups of blocked clients and
+    keyspace notifications."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
@@ -87,6 +88,21 @@ class _Listener(KeyListener):
                     client.dirty_cas = True
         if server.blocked_on and (db, key) in server.blocked_on:
             server.ready_keys[(db, key)] = None
+
+    def keyspace_event(self, db: int, event: bytes, key: bytes) -> None:
+        """notify.c: `event` on __keyspace@<db>__:<key>, then `key` on __keyevent@<db>__:<event>.
+        Published as the write applies, so they reach subscribers in Redis's order; like
+        every output they wait in may_reply until the write is durable."""
+        server = self.server
+        if not server.channels and not server.patterns:
+            return
+        flags = server.machine.notify_flags
+        where = b"@%d__:" % db
+        of_write = event != b"keymiss"  # a miss announces no change: it waits like a read
+        if flags & NOTIFY_KEYSPACE:
+            server.publish(b"__keyspace" + where + key, event, of_write)
+        if flags & NOTIFY_KEYEVENT:
+            server.publish(b"__keyevent" + where + event, key, of_write)
 
     def db_replaced(self, old: Database, new: Database | None, now_ms: int) -> None:
         """multi.c touchAllWatchedKeysInDb: a watched key is touched if it existed or will
@@ -127,6 +143,7 @@ class Server:
         self.machine.listener = _Listener(self)
         # Keys loaded from a snapshot carry no access time: they count from the start.
         self.machine.access_since_s = int(time.time())
+        self.machine.is_read = is_read
         self.log = SingleNodeLog(self.machine)
         self.stats = Stats()
         # MEMORY STATS startup.allocated: what the process held before any data.
@@ -204,11 +221,15 @@ class Server:
     def open_storage(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Open the data directory, load the snapshot and replay the log. Returns entries replayed."""
         persistence = Persistence(Path(self.settings.dir), self.settings.appendfsync, self.machine)
+        # Replaying writes that happened before must not announce them again.
+        notify_flags, self.machine.notify_flags = self.machine.notify_flags, 0
         try:
             replayed = persistence.recover(progress)
         except BaseException:
             persistence.storage.close()
             raise
+        finally:
+            self.machine.notify_flags = notify_flags
         self.persistence = persistence
         persistence.before_write = self._end_batch
         persistence.latency = self.latency
@@ -764,17 +785,21 @@ class Server:
         self.stats.pubsub_messages += 1
         return len(members) if members else 0
 
-    def publish(self, channel: bytes, message: bytes) -> int:
+    def publish(self, channel: bytes, message: bytes, of_write: bool = False) -> int:
+        """PUBLISH, and keyspace notifications (`of_write`): a receiver's output then waits,
+        like the writer's reply, for the write to be durable, even if the log fails."""
         receivers = 0
         members = self.channels.get(channel)
         if members:
             for client in list(members):
+                client.wrote = client.wrote or of_write
                 client.push(PushReply([b"message", channel, message]))
                 receivers += 1
         if self.patterns:
             for pattern, members in list(self.patterns.items()):
                 if compile_glob(pattern)(channel):
                     for client in list(members):
+                        client.wrote = client.wrote or of_write
                         client.push(PushReply([b"pmessage", pattern, channel, message]))
                         receivers += 1
         self.stats.pubsub_messages += 1

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import msgpack
 
@@ -39,14 +39,39 @@ LFU_INIT_VAL = 5  # a new key's LFU counter (evict.c), so it is not evicted at o
 # server records them every 100 ms): a bound on the keys the lists keep alive.
 ACCESSED_KEYS_MAX = 65_536
 
+# Keyspace notification classes, the bits of notify-keyspace-events (server.h NOTIFY_*).
+NOTIFY_KEYSPACE: Final = 1 << 0  # K: publish on __keyspace@<db>__:<key>
+NOTIFY_KEYEVENT: Final = 1 << 1  # E: publish on __keyevent@<db>__:<event>
+NOTIFY_GENERIC: Final = 1 << 2  # g
+NOTIFY_STRING: Final = 1 << 3  # $
+NOTIFY_LIST: Final = 1 << 4  # l
+NOTIFY_SET: Final = 1 << 5  # s
+NOTIFY_HASH: Final = 1 << 6  # h
+NOTIFY_ZSET: Final = 1 << 7  # z
+NOTIFY_EXPIRED: Final = 1 << 8  # x
+NOTIFY_EVICTED: Final = 1 << 9  # e
+NOTIFY_STREAM: Final = 1 << 10  # t
+NOTIFY_KEY_MISS: Final = 1 << 11  # m
+NOTIFY_MODULE: Final = 1 << 13  # d
+NOTIFY_NEW: Final = 1 << 14  # n
+NOTIFY_ALL: Final = (  # A
+    NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET
+    | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE
+)
+
 Handler = Callable[["Ctx", list[bytes]], Any]
 Resolver = Callable[[list[bytes]], Handler | None]
 
 
 class KeyListener:
-    """Told of every change to the keyspace, to invalidate WATCH and wake blocked clients."""
+    """Told of every change to the keyspace, to invalidate WATCH and wake blocked clients,
+    and of the keyspace events (notify.c) that notify-keyspace-events asks for."""
 
     def key_modified(self, db: int, key: bytes) -> None:
+        return None
+
+    def keyspace_event(self, db: int, event: bytes, key: bytes) -> None:
+        """`event` happened to `key`: called only for a class StateMachine.notify_flags has."""
         return None
 
     def db_replaced(self, old: Database, new: Database | None, now_ms: int) -> None:
@@ -59,7 +84,8 @@ class Ctx:
     """What a handler sees: the database, now, and (when applying) the entry's RNG."""
 
     __slots__ = (
-        "_rng", "access_s", "applying", "db", "dbi", "in_multi", "index", "machine", "now_ms", "touch",
+        "_rng", "access_s", "applying", "db", "dbi", "in_multi", "index", "machine", "now_ms",
+        "reading", "touch",
     )
 
     def __init__(self, machine: StateMachine) -> None:
@@ -70,6 +96,8 @@ class Ctx:
         self.index = 0
         self.applying = False
         self.in_multi = False
+        # A read running inside an entry (MULTI): its misses are still `keymiss`.
+        self.reading = False
         self._rng: EntryRandom | None = None
         # Whether a lookup counts as an access (OBJECT IDLETIME/FREQ), and the time it
         # records, in seconds: one int object a second, so a million reads store no
@@ -111,6 +139,11 @@ class Ctx:
                     if self.applying:
                         db.delete(key)
                         self.modified(key)
+                        self.notify(NOTIFY_EXPIRED, b"expired", key)
+                        if self.reading:
+                            self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+                    elif self.machine.notify_flags & NOTIFY_KEY_MISS:
+                        self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
                     return None
             if self.touch:
                 if self.machine.lfu:
@@ -122,10 +155,14 @@ class Ctx:
                     accessed.append(key)
                     if len(accessed) > ACCESSED_KEYS_MAX:
                         self.machine.record_accesses()
+        elif self.machine.notify_flags & NOTIFY_KEY_MISS and (not self.applying or self.reading):
+            # Reads that miss (lookupKeyRead); a write's own lookups never notify a miss.
+            self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
         return value
 
     def peek(self, key: bytes) -> Any:
-        """lookup() that is no access, as Redis's LOOKUP_NOTOUCH (TYPE, TTL, EXISTS, OBJECT)."""
+        """lookup() that is no access, as Redis's LOOKUP_NOTOUCH (TYPE, TTL, EXISTS): a
+        miss is still a `keymiss`."""
         touch = self.touch
         self.touch = False
         value = self.lookup(key)
@@ -148,6 +185,8 @@ class Ctx:
         """Store a new value, clearing the key's TTL unless keep_ttl."""
         assert self.applying, "state is written only by apply"
         db = self.db
+        if self.machine.notify_flags & (NOTIFY_NEW | NOTIFY_EXPIRED):
+            self._announce_add(key, keep_ttl)
         db.data[key] = value
         if not keep_ttl and db.expires:
             db.expires.pop(key, None)
@@ -161,6 +200,18 @@ class Ctx:
             db.access[key] = self.machine.lfu_initial(self.access_s)
         self.modified(key)
 
+    def _announce_add(self, key: bytes, keep_ttl: bool) -> None:
+        """put()'s events before it stores: `expired` for a stale key it replaces unread
+        (SET, MSET: Redis's lookupKeyWrite deletes it first; the state ends the same, as
+        put clears the TTL), then `new` (dbAdd). Only announces: state never depends on
+        the flags."""
+        db = self.db
+        if key in db.data:
+            if keep_ttl or not db.is_expired(key, self.now_ms):
+                return  # an overwrite (under KEEPTTL the caller's lookup removed a stale key)
+            self.notify(NOTIFY_EXPIRED, b"expired", key)
+        self.notify(NOTIFY_NEW, b"new", key)
+
     def delete(self, key: bytes) -> bool:
         assert self.applying, "state is written only by apply"
         if self.lookup(key) is None:
@@ -171,11 +222,11 @@ class Ctx:
 
     def shrunk(self, key: bytes, value: Any) -> None:
         """`value`, the collection at `key`, lost elements: note the change, or delete the
-        key once it is empty (Redis never keeps an empty collection)."""
+        key once it is empty (Redis never keeps an empty collection, and says `del`)."""
         if value:
             self.modified(key)
-        else:
-            self.delete(key)
+        elif self.delete(key):
+            self.notify(NOTIFY_GENERIC, b"del", key)
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         assert self.applying, "state is written only by apply"
@@ -186,6 +237,19 @@ class Ctx:
         machine = self.machine
         machine.dirty += 1
         machine.listener.key_modified(self.dbi if db is None else db, key)
+
+    def missed(self, key: bytes) -> None:
+        """A write read `key` the way Redis's lookupKeyRead does and found nothing: `keymiss`
+        (a read's own lookup reports it already)."""
+        if self.machine.notify_flags & NOTIFY_KEY_MISS and self.applying:
+            self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
+
+    def notify(self, event_class: int, event: bytes, key: bytes, db: int = -1) -> None:
+        """notifyKeyspaceEvent: `event` (of `event_class`) on `key` in this database or
+        `db`. Off, it costs one test; on, the listener publishes (never during replay)."""
+        machine = self.machine
+        if machine.notify_flags & event_class:
+            machine.listener.keyspace_event(self.dbi if db < 0 else db, event, key)
 
 
 class StateMachine:
@@ -208,6 +272,12 @@ class StateMachine:
         self._lfu_random = random.Random(0)
         self.touching = True  # False while a snapshot child runs (no copy-on-write of it)
         self.access_since_s = 0  # what a key with no access recorded counts from
+        # The classes of keyspace events to report (NOTIFY_*); 0 unless K or E is on,
+        # so with notifications off every notify() stops at one test.
+        self.notify_flags = 0
+        # Tells a read from a write by its argv (set by the server, which has the command
+        # table): only needed for `keymiss` of the reads inside a MULTI entry.
+        self.is_read: Callable[[list[bytes]], bool] | None = None
         self._ctx = Ctx(self)
         self.read_ctx = Ctx(self)
 
@@ -254,6 +324,7 @@ class StateMachine:
             return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
         finally:
             ctx.in_multi = False
+            ctx.reading = False
 
     def apply_one(
         self, index: int, ts: int, db: int, argv: list[bytes], handler: Handler, *, more: bool = False
@@ -284,6 +355,8 @@ class StateMachine:
             raise CommandError(message)
         if not as_value:
             return handler(ctx, argv)
+        if ctx.in_multi and self.notify_flags & NOTIFY_KEY_MISS and self.is_read is not None:
+            ctx.reading = self.is_read(argv)
         try:
             return handler(ctx, argv)
         except CommandError as exc:
