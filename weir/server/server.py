@@ -528,7 +528,7 @@ class Server:
             self.blocked_on.setdefault((client.db, key), deque()).append(client)
         if timeout_s > 0:
             loop = asyncio.get_running_loop()
-            state.timer = loop.call_later(timeout_s, self.unblock_with, client, NULL_ARRAY)
+            state.timer = loop.call_later(timeout_s, self.unblock_with, client, NULL_ARRAY, None, False)
 
     def unblock(self, client: Client) -> None:
         state = client.blocked
@@ -547,8 +547,9 @@ class Server:
                 if not queue:
                     del self.blocked_on[(state.db, key)]
 
-    def unblock_with(self, client: Client, reply: Any, error: str | None = None) -> None:
-        """End a client's wait with `reply` (timeout, CLIENT UNBLOCK) and run what it queued."""
+    def unblock_with(self, client: Client, reply: Any, error: str | None = None, logged: bool = True) -> None:
+        """End a client's wait with `reply` (timeout, CLIENT UNBLOCK) and run what it queued.
+        A timeout is not `logged` in SLOWLOG, as in Redis 7.0; CLIENT UNBLOCK is."""
         state = client.blocked
         if state is None:
             return
@@ -558,7 +559,8 @@ class Server:
             client.reply_error(error)
         else:
             client.reply(reply)
-        self._answered(client, state, started_ns)
+        if logged:
+            self._answered(client, state, started_ns)
         self._resume(client)
 
     def _answered(self, client: Client, state: BlockState, started_ns: int) -> None:
