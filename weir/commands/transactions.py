@@ -78,6 +78,18 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
         server.unwatch_all(client)
         return NULL_ARRAY
     server.unwatch_all(client)
+    try:
+        # The client stays in MULTI while EXEC runs, as in Redis (CLIENT LIST: flags=x).
+        _exec(client, queued)
+    finally:
+        client.multi = None
+    if server.ready_keys:
+        server.serve_blocked()
+    return NO_REPLY
+
+
+def _exec(client: Client, queued: list[list[bytes]]) -> None:
+    server = client.server
     specs = [_spec_of(a) for a in queued]
     state_positions = [i for i, s in enumerate(specs) if not s.session or s.name == "select"]
     # perf_counter_ns() before the first state command and after each one.
@@ -97,14 +109,7 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
         i: (result, (marks[k + 1] - marks[k]) // 1000)
         for k, (i, result) in enumerate(zip(state_positions, results))
     }
-    try:
-        # The client stays in MULTI while EXEC runs, as in Redis (CLIENT LIST: flags=x).
-        client.reply_array(len(queued), _replies(client, specs, queued, done))
-    finally:
-        client.multi = None
-    if server.ready_keys:
-        server.serve_blocked()
-    return NO_REPLY
+    client.reply_array(len(queued), _replies(client, specs, queued, done))
 
 
 def _replies(

@@ -433,10 +433,12 @@ class Client(asyncio.Protocol):
         reader = self.reader
         qbuf = reader.buffered_bytes  # a request not yet complete
         qbuf_free = reader.spare_bytes
-        argv = running if running is not None else None if self.blocked is None else self.blocked.argv
-        argv_mem = sum(len(arg) for arg in argv) if argv else 0
+        argv_mem = 0
         if running is not None:
             qbuf += request_bytes(running)
+            argv_mem = sum(len(arg) for arg in running)
+        elif self.blocked is not None:  # Redis keeps a blocked command's arguments
+            argv_mem = sum(len(arg) for arg in self.blocked.argv)
         multi_mem = 0
         if self.multi:
             for queued in self.multi:
