@@ -222,6 +222,15 @@ def test_blocked_client_keeps_its_arguments(r: redis.Redis, weir_proc: ServerPro
     assert blocked.read_response() == [b"argv-list", b"x"]
 
 
+def test_protocol_errors_count_in_errorstats(r: redis.Redis, real: redis.Redis,
+                                            weir_proc: ServerProcess, redis_proc: ServerProcess) -> None:
+    for client, port in ((r, weir_proc.port), (real, redis_proc.port)):
+        client.config_resetstat()
+        assert _raw(port, b"*x\r\n") == b"-ERR Protocol error: invalid multibulk length\r\n"
+        _raw(port, b"CLIENT REPLY OFF\r\n*x\r\n")
+    assert r.info("errorstats") == real.info("errorstats") == {"errorstat_ERR": {"count": 2}}
+
+
 def test_unblock_timeout_and_error(r: redis.Redis, weir_proc: ServerProcess) -> None:
     for reason, expected in (("TIMEOUT", None), ("ERROR", "UNBLOCKED")):
         blocked = redis.Redis(port=weir_proc.port, socket_timeout=10)

@@ -176,7 +176,8 @@ class Client(asyncio.Protocol):
                 # Not a bound-method local: compiled, self._dispatch is a direct C call.
                 self._dispatch(argv)
         if reader.error is not None and not self.closing:
-            self._out.append(encode_error(reader.error.message))
+            # A reply like any: counted in errorstats, silenced by CLIENT REPLY OFF.
+            self.reply_error(reader.error.message)
             self.close_after_reply()
         self.flush()
 
