@@ -13,13 +13,13 @@ reply raises `weir.errors.CommandError` with Redis's text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from weir.config import Settings, load_settings
 from weir.errors import CommandError
-from weir.resp.reply import Double, ErrorReply, NoReply, NullArray, Status, Verbatim
+from weir.resp.reply import Double, ErrorReply, NoReply, NullArray, PushReply, Status, Verbatim
 from weir.server.client import Client
 from weir.server.server import Server
 
@@ -70,6 +70,12 @@ class _LocalClient(Client):
 
     def reply_error(self, message: str) -> None:
         self.results.append(ErrorReply(message))
+
+    def reply_array(self, count: int, items: Iterator[Any]) -> None:
+        self.results.append(list(items))
+
+    def push_reply(self, value: PushReply) -> None:
+        self.results.append(value)
 
     def flush(self) -> None:
         return None

@@ -169,6 +169,38 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("spublish-arity", [c("SPUBLISH", "ch")]),
     ("pubsub-shard", [c("PUBSUB", "SHARDCHANNELS") + c("PUBSUB", "SHARDNUMSUB", "a", "b")]),
     ("pubsub-shardchannels-arity", [c("PUBSUB", "SHARDCHANNELS", "a", "b")]),
+    # CLIENT REPLY OFF/SKIP silence replies, never pushes ((un)subscribe confirmations,
+    # messages); SKIP silences the whole next command, whatever it is. Each step ends
+    # with replies on: the harness's marker PING must be answered.
+    ("reply-off-subscribe", [c("CLIENT", "REPLY", "OFF") + c("SUBSCRIBE", "a", "b") + c("PING") + c("UNSUBSCRIBE", "a", "b")
+                             + c("PSUBSCRIBE", "p*") + c("PUNSUBSCRIBE") + c("SSUBSCRIBE", "s") + c("SUNSUBSCRIBE")
+                             + c("UNSUBSCRIBE") + c("CLIENT", "REPLY", "ON")]),
+    ("reply-skip-subscribe", [c("CLIENT", "REPLY", "SKIP") + c("SUBSCRIBE", "a", "b") + c("PING", "x") + c("UNSUBSCRIBE", "a", "b")]),
+    ("reply-skip-whole-command", [c("CLIENT", "REPLY", "SKIP") + c("MSET", "a", "1", "b", "2") + c("CLIENT", "REPLY", "SKIP")
+                                  + c("CLIENT", "REPLY", "SKIP") + c("PING", "1") + c("PING", "2")]),
+    ("reply-skip-error", [c("CLIENT", "REPLY", "SKIP") + c("NOSUCH") + c("GET") + c("PING", "1")]),
+    ("reply-skip-reset", [c("CLIENT", "REPLY", "SKIP") + c("RESET") + c("PING", "a")]),
+    ("reply-off-reset", [c("CLIENT", "REPLY", "OFF") + c("PING") + c("RESET") + c("PING", "a")]),
+    ("reply-skip-then-on", [c("CLIENT", "REPLY", "SKIP") + c("CLIENT", "REPLY", "ON") + c("PING")]),
+    ("reply-off-skip-on", [c("CLIENT", "REPLY", "OFF") + c("CLIENT", "REPLY", "SKIP") + c("PING", "1") + c("CLIENT", "REPLY", "ON") + c("PING", "2")]),
+    ("reply-skip-queued", [c("CLIENT", "REPLY", "SKIP") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("reply-skip-inside-multi", [c("MULTI") + c("CLIENT", "REPLY", "SKIP") + c("PING", "in") + c("EXEC") + c("PING", "after")]),
+    ("reply-off-inside-multi", [c("MULTI") + c("PING", "a") + c("CLIENT", "REPLY", "OFF") + c("PING", "b") + c("CLIENT", "REPLY", "ON") + c("EXEC")]),
+    ("reply-skip-blocked", [c("DEL", "l") + c("CLIENT", "REPLY", "SKIP") + c("BLPOP", "l", "0.05") + c("PING", "after")]),
+    ("reply-off-resp3-pubsub", [HELLO3, c("CLIENT", "REPLY", "OFF") + c("SUBSCRIBE", "a") + c("PSUBSCRIBE", "a*") + c("PING")
+                                + c("PUBLISH", "a", "m") + c("UNSUBSCRIBE", "a") + c("PUNSUBSCRIBE", "a*") + c("CLIENT", "REPLY", "ON")]),
+    ("reply-skip-resp3-publish", [HELLO3, c("SUBSCRIBE", "a"), c("CLIENT", "REPLY", "SKIP") + c("PUBLISH", "a", "m") + c("PING", "y"),
+                                  c("CLIENT", "REPLY", "SKIP") + c("SUBSCRIBE", "b") + c("PING", "z") + c("UNSUBSCRIBE", "a", "b")]),
+    # EXEC writes its header, then each command's reply: pushes land among them.
+    ("multi-subscribe-resp2", [c("MULTI") + c("SUBSCRIBE", "q", "r") + c("PING", "in") + c("EXEC"), c("UNSUBSCRIBE", "q", "r")]),
+    ("multi-subscribe-publish-resp3", [HELLO3, c("MULTI") + c("SUBSCRIBE", "q") + c("PING", "in") + c("PUBLISH", "q", "m")
+                                       + c("UNSUBSCRIBE", "q") + c("EXEC")]),
+    ("multi-publish-self-resp3", [HELLO3, c("SUBSCRIBE", "foo"), c("MULTI") + c("PING", "abc") + c("PUBLISH", "foo", "bar")
+                                  + c("PUBLISH", "foo", "vaz") + c("PING", "def") + c("EXEC"), c("UNSUBSCRIBE", "foo")]),
+    ("multi-unsubscribe-publish-resp3", [HELLO3, c("SUBSCRIBE", "foo"), c("MULTI") + c("PING", "abc") + c("UNSUBSCRIBE", "foo")
+                                         + c("PUBLISH", "foo", "vaz") + c("PING", "def") + c("EXEC")]),
+    ("multi-select-then-read", [c("SELECT", "1") + c("SET", "k", "in1") + c("SELECT", "0") + c("SET", "k", "in0")
+                                + c("MULTI") + c("SELECT", "1") + c("GET", "k") + c("EXEC") + c("GET", "k") + c("SELECT", "0")]),
     # strings
     ("set-get", [c("SET", "k", "v") + c("GET", "k")]),
     ("set-nx-xx", [c("SET", "k", "v", "NX") + c("SET", "k", "w", "NX") + c("SET", "q", "w", "XX")]),

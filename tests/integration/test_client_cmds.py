@@ -135,6 +135,102 @@ def test_reply_off_skip_on(weir_proc: ServerProcess, redis_proc: ServerProcess) 
     assert _raw(weir_proc.port, payload) == _raw(redis_proc.port, payload)
 
 
+def _fields(line: bytes) -> dict[str, str]:
+    return dict(field.split("=", 1) for field in line.decode().split())
+
+
+def _info_fields(reply: bytes) -> dict[str, str]:
+    """The CLIENT INFO line in a raw reply ending with it (a bulk string)."""
+    return _fields(reply.rsplit(b"\r\n", 2)[-2].split(b"\r\n")[-1])
+
+
+INFO = b"*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n"
+QUEUED = (b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+          b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$100\r\n" + b"x" * 100 + b"\r\n")
+
+
+@pytest.mark.parametrize(
+    ("payload", "fields"),
+    [
+        # qbuf counts the request being run: 26 bytes for CLIENT INFO.
+        (INFO, ("qbuf", "argv-mem", "multi-mem", "obl", "oll", "omem", "flags", "multi")),
+        # obl: the replies made before it in the batch. (Redis's qbuf also counts the
+        # batch's earlier requests; weir's only the one being run.)
+        (b"*1\r\n$4\r\nPING\r\n" + INFO, ("argv-mem", "obl", "oll", "omem")),
+        # multi-mem: the queued arguments plus a pointer each.
+        (QUEUED, ()),
+    ],
+    ids=["alone", "after-a-reply", "queued"],
+)
+def test_client_info_memory_fields_match_redis(
+    weir_proc: ServerProcess, redis_proc: ServerProcess, payload: bytes, fields: tuple[str, ...]
+) -> None:
+    if not fields:
+        for port in (weir_proc.port, redis_proc.port):
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                sock.sendall(b"CLIENT ID\r\n")
+                client_id = sock.recv(100)[1:-2]
+                sock.sendall(payload)
+                time.sleep(0.1)
+                listed = redis.Redis(port=port).execute_command("CLIENT", "LIST", "ID", client_id)
+            line = _fields(listed if isinstance(listed, bytes) else listed.encode())
+            assert (line["multi"], line["multi-mem"], line["flags"]) == ("2", str(5 + 3 * 8 + 104 + 3 * 8), "x")
+        return
+    ours, theirs = (_info_fields(_raw(port, payload)) for port in (weir_proc.port, redis_proc.port))
+    for field in fields:
+        assert ours[field] == theirs[field], field
+    assert int(ours["tot-mem"]) >= int(ours["qbuf"]) + int(ours["argv-mem"])
+
+
+def test_client_info_inside_exec_shows_the_transaction(weir_proc: ServerProcess, redis_proc: ServerProcess) -> None:
+    payload = (b"MULTI\r\nSET a 1\r\nCLIENT INFO\r\nEXEC\r\n")
+    ours, theirs = (_info_fields(_raw(port, payload)) for port in (weir_proc.port, redis_proc.port))
+    for field in ("flags", "multi", "multi-mem", "obl", "cmd"):
+        assert ours[field] == theirs[field], field
+
+
+def test_qbuf_grows_while_a_big_argument_is_half_sent(r: redis.Redis, weir_proc: ServerProcess) -> None:
+    def qbuf() -> int:
+        time.sleep(0.1)
+        (line,) = [c for c in r.client_list() if c["name"] == "half-sent"]
+        return int(line["qbuf"])
+
+    with socket.create_connection(("127.0.0.1", weir_proc.port), timeout=2) as sock:
+        sock.sendall(b"CLIENT SETNAME half-sent\r\n")
+        assert sock.recv(100) == b"+OK\r\n"
+        assert qbuf() == 0
+        header = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000\r\n"
+        sock.sendall(header + b"v" * 100_000)
+        assert qbuf() == len(header) + 100_000
+        sock.sendall(b"v" * 100_000)
+        assert qbuf() == len(header) + 200_000
+        sock.sendall(b"v" * 800_000 + b"\r\n")
+        assert sock.recv(100) == b"+OK\r\n"
+        assert qbuf() == 0
+
+
+def test_blocked_client_keeps_its_arguments(r: redis.Redis, weir_proc: ServerProcess) -> None:
+    waiter = redis.Redis(port=weir_proc.port, socket_timeout=10)
+    waiter.client_setname("waiter")
+    blocked = waiter.connection_pool.get_connection()
+    blocked.send_command("BLPOP", "argv-list", "0")
+    time.sleep(0.1)
+    (line,) = [c for c in r.client_list() if c["name"] == "waiter"]
+    assert line["flags"] == "b"
+    assert line["argv-mem"] == str(len("BLPOP") + len("argv-list") + len("0"))
+    r.lpush("argv-list", "x")
+    assert blocked.read_response() == [b"argv-list", b"x"]
+
+
+def test_protocol_errors_count_in_errorstats(r: redis.Redis, real: redis.Redis,
+                                            weir_proc: ServerProcess, redis_proc: ServerProcess) -> None:
+    for client, port in ((r, weir_proc.port), (real, redis_proc.port)):
+        client.config_resetstat()
+        assert _raw(port, b"*x\r\n") == b"-ERR Protocol error: invalid multibulk length\r\n"
+        _raw(port, b"CLIENT REPLY OFF\r\n*x\r\n")
+    assert r.info("errorstats") == real.info("errorstats") == {"errorstat_ERR": {"count": 2}}
+
+
 def test_unblock_timeout_and_error(r: redis.Redis, weir_proc: ServerProcess) -> None:
     for reason, expected in (("TIMEOUT", None), ("ERROR", "UNBLOCKED")):
         blocked = redis.Redis(port=weir_proc.port, socket_timeout=10)

@@ -201,3 +201,11 @@ def test_resetstat_clears_the_histograms(w: redis.Redis) -> None:
     w.config_resetstat()
     assert not w.execute_command("LATENCY", "HISTOGRAM", "set")
     assert set(w.execute_command("LATENCY", "HISTOGRAM")) == {b"config|resetstat", b"latency|histogram"}
+
+
+def test_commands_run_by_exec_are_in_the_histograms_one_by_one(own_proc: ServerProcess, w: redis.Redis) -> None:
+    with w.pipeline(transaction=True) as pipe:
+        pipe.execute_command("INCR", "n").execute_command("INCR", "n").get("n")
+        pipe.execute()
+    reply = raw(own_proc.port, "LATENCY", "HISTOGRAM", "incr", "get", "exec", protocol=3)
+    assert {name: reply[name][b"calls"] for name in reply} == {b"incr": 2, b"get": 1, b"exec": 1}

@@ -171,6 +171,149 @@ def test_slowlog_entries(r: redis.Redis) -> None:
     assert r.slowlog_len() <= 1
 
 
+def _monitored(port: int, payload: bytes) -> tuple[bytes, list[str]]:
+    """What one connection gets for `payload`, and the lines a MONITOR saw meanwhile,
+    without their time and address: "[db] args"."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as monitor, \
+            socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        monitor.sendall(b"MONITOR\r\n")
+        assert monitor.recv(100) == b"+OK\r\n"
+        sock.sendall(payload + b"PING done\r\n")
+        reply = b""
+        while not reply.endswith(b"$4\r\ndone\r\n"):
+            reply += sock.recv(65536)
+        seen = b""
+        while not seen.endswith(b'"PING" "done"\r\n'):
+            seen += monitor.recv(65536)
+    lines = [line.split(" ", 1)[1] for line in seen.decode().split("\r\n")[:-2]]
+    return reply, [f"[{line[1:].split(' ', 1)[0]}] {line.split('] ', 1)[1]}" for line in lines]
+
+
+def _multi(*commands: tuple[str, ...]) -> bytes:
+    return b"".join(
+        b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args)
+        for args in commands
+    )
+
+
+MONITOR_CASES = {
+    # call() feeds MONITOR after each command: the commands EXEC runs, then EXEC.
+    "multi-exec": _multi(("MULTI",), ("SET", "foo", "bar"), ("EXEC",)),
+    "multi-aborted": _multi(("MULTI",), ("NOSUCH",), ("GET",), ("EXEC",)),
+    "multi-select": _multi(("MULTI",), ("SELECT", "2"), ("SET", "k", "v"), ("INCR", "k"), ("PING",), ("EXEC",), ("SELECT", "0")),
+    "multi-admin-hidden": _multi(("MULTI",), ("CONFIG", "GET", "maxmemory"), ("DEBUG", "SLEEP", "0"), ("EXEC",)),
+    "multi-nested-and-watch": _multi(("MULTI",), ("MULTI",), ("WATCH", "x"), ("EXEC",)),
+    "watch-failed": _multi(("WATCH", "w"), ("SET", "w", "1"), ("MULTI",), ("SET", "w", "2"), ("EXEC",)),
+    "select-shows-new-db": _multi(("SELECT", "1"), ("SELECT", "0")),
+    "secrets-redacted": _multi(("AUTH", "pw"), ("AUTH", "user", "pw"), ("HELLO", "2", "AUTH", "user", "pw"),
+                               ("CONFIG", "SET", "requirepass", "")),
+}
+
+
+@pytest.mark.parametrize("payload", list(MONITOR_CASES.values()), ids=list(MONITOR_CASES))
+def test_monitor_lines_match_redis(weir_proc: ServerProcess, redis_proc: ServerProcess, payload: bytes) -> None:
+    assert _monitored(weir_proc.port, payload) == _monitored(redis_proc.port, payload)
+
+
+def test_monitor_logs_a_blocked_command_once(weir_proc: ServerProcess) -> None:
+    with socket.create_connection(("127.0.0.1", weir_proc.port), timeout=2) as monitor:
+        monitor.sendall(b"MONITOR\r\n")
+        assert monitor.recv(100) == b"+OK\r\n"
+        waiter = redis.Redis(port=weir_proc.port, socket_timeout=10)
+        pusher = redis.Redis(port=weir_proc.port, socket_timeout=10)
+        pusher.delete("ml")
+        blocked = waiter.connection_pool.get_connection()
+        blocked.send_command("BLPOP", "ml", "0")
+        time.sleep(0.1)
+        pusher.lpush("ml", "1")
+        assert blocked.read_response() == [b"ml", b"1"]
+        pusher.lpush("ml", "2")
+        time.sleep(0.1)
+        lines = monitor.recv(65536).decode().split("\r\n")
+    # (Connection handshakes, HELLO and CLIENT SETINFO, are left out.)
+    commands = [line.split("] ", 1)[1] for line in lines if '"ml"' in line]
+    assert commands == ['"DEL" "ml"', '"BLPOP" "ml" "0"', '"LPUSH" "ml" "1"', '"LPUSH" "ml" "2"']
+
+
+def _slowlog_after(client: redis.Redis, *commands: tuple[str, ...]) -> list[list[bytes]]:
+    """SLOWLOG's argvs, oldest first, for `commands` sent as one MULTI."""
+    client.config_set("slowlog-log-slower-than", 0)
+    try:
+        client.slowlog_reset()
+        pipe = client.pipeline(transaction=True)
+        for args in commands:
+            pipe.execute_command(*args)
+        pipe.execute()
+    finally:
+        client.config_set("slowlog-log-slower-than", 10000)
+    return [entry[3] for entry in reversed(client.execute_command("SLOWLOG", "GET", "-1"))]
+
+
+def test_slowlog_logs_the_commands_exec_runs_not_exec(r: redis.Redis, real: redis.Redis) -> None:
+    commands = (("SET", "a", "1"), ("GET", "a"), ("INCR", "a"), ("PING",), ("DEBUG", "SLEEP", "0"))
+    logged = _slowlog_after(r, *commands)
+    assert logged == _slowlog_after(real, *commands)
+    assert [b"EXEC"] not in logged and [b"SET", b"a", b"1"] in logged
+
+
+def _calls(client: redis.Redis) -> dict[str, int]:
+    return {name: stats["calls"] for name, stats in client.info("commandstats").items()}
+
+
+def test_commandstats_count_each_command_exec_runs(r: redis.Redis, real: redis.Redis) -> None:
+    for client in (r, real):
+        client.config_resetstat()
+        pipe = client.pipeline(transaction=True)
+        pipe.set("a", "1").get("a").get("a").ping().config_get("maxmemory")
+        pipe.execute()
+    assert _calls(r) == _calls(real)
+
+
+def test_slowlog_has_a_blocked_command_once_answered(r: redis.Redis, weir_proc: ServerProcess) -> None:
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        waiter = redis.Redis(port=weir_proc.port, socket_timeout=10)
+        blocked = waiter.connection_pool.get_connection()
+        blocked.send_command("BLPOP", "sl-list", "0")
+        time.sleep(0.1)
+        logged = [entry[3][0] for entry in r.execute_command("SLOWLOG", "GET", "-1")]
+        assert b"BLPOP" not in logged
+        r.lpush("sl-list", "x")
+        assert blocked.read_response() == [b"sl-list", b"x"]
+        logged = [entry[3][0] for entry in r.execute_command("SLOWLOG", "GET", "-1")]
+        assert logged.count(b"BLPOP") == 1
+        # Redis 7.0 logs no timed-out wait, and one CLIENT UNBLOCK ends.
+        blocked.send_command("BLPOP", "sl-list", "0.05")
+        assert blocked.read_response() is None
+        logged = [entry[3][0] for entry in r.execute_command("SLOWLOG", "GET", "-1")]
+        assert logged.count(b"BLPOP") == 1
+        blocked.send_command("CLIENT", "ID")
+        blocked_id = blocked.read_response()
+        blocked.send_command("BLPOP", "sl-list", "0")
+        time.sleep(0.1)
+        assert r.client_unblock(blocked_id) is True
+        assert blocked.read_response() is None
+        logged = [entry[3][0] for entry in r.execute_command("SLOWLOG", "GET", "-1")]
+        assert logged.count(b"BLPOP") == 2
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+
+
+def test_slowlog_threshold_is_inclusive(r: redis.Redis) -> None:
+    # slowlog.c logs duration >= slowlog-log-slower-than: with 0, every command.
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.config_set("slowlog-max-len", 10)
+        r.slowlog_reset()
+        for _ in range(100):
+            r.ping()
+        assert r.slowlog_len() == 10
+    finally:
+        r.config_set("slowlog-max-len", 128)
+        r.config_set("slowlog-log-slower-than", 10000)
+
+
 def _as_dict(reply: Any) -> dict[Any, Any]:
     return reply if isinstance(reply, dict) else dict(zip(reply[::2], reply[1::2]))
 

@@ -141,3 +141,26 @@ def test_a_failed_write_holds_only_its_own_acknowledgement(tmp_path: Path) -> No
         assert server.persistence.last_index() == 1
     finally:
         server.close_storage()
+
+
+async def _exec_refused(tmp_path: Path) -> list[bytes]:
+    server, clients, transports = _three_clients(tmp_path)
+    assert server.persistence is not None
+    disk = FailingFileIO()
+    disk.write_bytes_left = 0
+    server.persistence.storage._io = disk
+    clients[0].data_received(_command(b"SET", b"a", b"1"))
+    await asyncio.sleep(0)
+    assert server.persistence.write_error is not None
+    clients[1].data_received(_command(b"MULTI") + _command(b"SET", b"b", b"2") + _command(b"EXEC") + _command(b"PING"))
+    disk.write_bytes_left = None
+    server._retry_write()
+    server.close_storage()
+    return transports[1].sent
+
+
+def test_an_exec_refused_for_the_log_ends_the_transaction(tmp_path: Path) -> None:
+    replies = b"".join(asyncio.run(_exec_refused(tmp_path))).split(b"\r\n")
+    assert replies[:2] == [b"+OK", b"+QUEUED"]
+    assert replies[2].startswith(b"-MISCONF ")
+    assert replies[3] == b"+PONG"

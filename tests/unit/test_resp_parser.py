@@ -208,11 +208,19 @@ def test_a_huge_multibulk_count_just_waits(reader_name: str, chunks: list[bytes]
     assert frames == ([] if len(chunks) == 1 else [[b"PING"]])
 
 
-def test_buffered_bytes_counts_a_partial_request() -> None:
-    for make in READERS.values():
-        reader = make(None)
-        reader.feed(b"*2\r\n$4\r\nECHO\r\n$10\r\nabc")
-        assert reader.buffered_bytes > 0
+@pytest.mark.parametrize("reader_name", list(READERS))
+@pytest.mark.parametrize("mode", ["whole", "bytewise", "halves"])
+def test_buffered_bytes_counts_only_a_partial_request(reader_name: str, mode: str) -> None:
+    # CLIENT LIST's qbuf: the bytes of the request not yet complete, not those consumed.
+    partial = b"*2\r\n$4\r\nECHO\r\n$10\r\nabc"
+    reader = READERS[reader_name](None)
+    assert reader.buffered_bytes == 0
+    frames, _ = run(reader, split_modes(encode([b"PING"]) + partial)[mode])
+    assert frames == [[b"PING"]]
+    assert reader.buffered_bytes == len(partial)
+    assert reader.spare_bytes >= 0
+    assert reader.feed(b"defghij\r\n") == [[b"ECHO", b"abcdefghij"]]
+    assert reader.buffered_bytes == 0
 
 
 @pytest.mark.parametrize(

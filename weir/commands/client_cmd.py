@@ -10,6 +10,7 @@ from weir.commands.connection import validate_name
 from weir.commands.table import command, container
 from weir.errors import SYNTAX, CommandError
 from weir.resp.reply import NO_REPLY, NULL_ARRAY, OK, SetReply, Status, Verbatim
+from weir.server.client import REPLY_OFF, REPLY_SKIP, REPLY_SKIP_NEXT
 
 if TYPE_CHECKING:
     from weir.server.client import Client
@@ -40,7 +41,7 @@ def client_getname_command(client: Client, argv: list[bytes]) -> bytes | None:
 
 @command("info", 2, _CONN, categories=_CATS, container="client")
 def client_info_command(client: Client, argv: list[bytes]) -> Verbatim:
-    return Verbatim(client.info_line().encode() + b"\n")
+    return Verbatim(client.info_line(argv).encode() + b"\n")
 
 
 def _type_filter(raw: bytes) -> Callable[[Client], bool]:
@@ -77,7 +78,7 @@ def client_list_command(client: Client, argv: list[bytes]) -> Verbatim:
         clients = [table[i] for i in dict.fromkeys(wanted) if i in table]
     elif len(argv) != 2:
         raise CommandError(SYNTAX)
-    return Verbatim("".join(c.info_line() + "\n" for c in clients).encode())
+    return Verbatim("".join(c.info_line(argv if c is client else None) + "\n" for c in clients).encode())
 
 
 @command("kill", -3, _ADMIN, categories=_CATS, container="client")
@@ -144,18 +145,18 @@ def _kill(caller: Client, target: Client) -> None:
 
 @command("reply", 3, _CONN, categories=_CATS, container="client")
 def client_reply_command(client: Client, argv: list[bytes]) -> Any:
+    """CLIENT REPLY ON|OFF|SKIP. SKIP silences the next command (the dispatcher moves it
+    on); ON ends OFF and a running skip but, as in Redis, not a SKIP still to come."""
     mode = argv[2].lower()
     if mode == b"on":
-        client.reply_mode = b"on"
-        client.skip_next_reply = False
+        client.reply_flags &= ~(REPLY_OFF | REPLY_SKIP)
         return OK
     if mode == b"off":
-        client.reply_mode = b"off"
+        client.reply_flags |= REPLY_OFF
         return NO_REPLY
     if mode == b"skip":
-        if client.reply_mode == b"on":
-            client.reply_mode = b"skip"
-            client.skip_next_reply = True
+        if not client.reply_flags & REPLY_OFF:
+            client.reply_flags |= REPLY_SKIP_NEXT
         return NO_REPLY
     raise CommandError(SYNTAX)
 

@@ -9,6 +9,7 @@ from weir.commands.args import parse_int
 from weir.commands.table import APPLY_SESSION, command
 from weir.errors import DB_INDEX, CommandError
 from weir.resp.reply import OK, PONG, Status
+from weir.server.client import REPLY_SKIP
 
 if TYPE_CHECKING:
     from weir.server.client import Client
@@ -149,7 +150,9 @@ def reset_command(client: Client, argv: list[bytes]) -> Any:
     client.db = 0
     client.set_proto(2)
     client.name = b""
-    client.reply_mode = b"on"
+    # clearClientConnectionState: OFF and a pending SKIP end; a running skip still
+    # silences this RESET's own reply.
+    client.reply_flags &= REPLY_SKIP
     client.no_evict = False
     client.no_touch = False
     client.authenticated = server.settings.requirepass is None

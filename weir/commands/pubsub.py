@@ -33,23 +33,24 @@ def _change(
     table: dict[bytes, dict[Client, None]],
     count: Callable[[Client], int] = _count,
 ) -> Any:
-    """(P|S)SUBSCRIBE or, when `kind` says so, (P|S)UNSUBSCRIBE: one reply per name."""
+    """(P|S)SUBSCRIBE or, when `kind` says so, (P|S)UNSUBSCRIBE: one confirmation per
+    name, each a push that CLIENT REPLY OFF/SKIP does not silence (pubsub.c)."""
     if b"unsubscribe" not in kind:
         for name in argv[1:]:
             if name not in mine:
                 mine[name] = None
                 client.server.subscribe(table, name, client)
-            client.reply(PushReply([kind, name, count(client)]))
+            client.push_reply(PushReply([kind, name, count(client)]))
         return NO_REPLY
     names = argv[1:] or list(mine)
     if not names:
-        client.reply(PushReply([kind, None, count(client)]))
+        client.push_reply(PushReply([kind, None, count(client)]))
         return NO_REPLY
     for name in names:
         if name in mine:
             del mine[name]
             client.server.unsubscribe(table, name, client)
-        client.reply(PushReply([kind, name, count(client)]))
+        client.push_reply(PushReply([kind, name, count(client)]))
     return NO_REPLY
 
 

@@ -2,17 +2,20 @@
 
 A transaction's state commands become one log entry, applied atomically.
 Session commands queued inside it (PING, PUBLISH, CLIENT ...) run on the
-connection after the entry; SELECT is carried in the entry so the commands
-after it apply to the right database on every node.
+connection after the entry, in their place among the replies; SELECT is carried
+in the entry so the commands after it apply to the right database on every node.
+EXEC writes its array header and then each command's reply, as Redis does.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from weir.commands.table import COMMANDS, CommandSpec, command
+from weir.commands.table import APPLY_SESSION, COMMANDS, CommandSpec, command
 from weir.errors import CommandError
-from weir.resp.reply import NULL_ARRAY, OK, ErrorReply
+from weir.resp.reply import NO_REPLY, NULL_ARRAY, OK, ErrorReply
 
 if TYPE_CHECKING:
     from weir.server.client import Client
@@ -65,37 +68,87 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
     if queued is None:
         raise CommandError("ERR EXEC without MULTI")
     server = client.server
-    client.multi = None
     if client.multi_error:
+        client.multi = None
         client.multi_error = False
         server.unwatch_all(client)
         raise CommandError("EXECABORT Transaction discarded because of previous errors.")
     if client.dirty_cas or server.watched_key_expired(client):
+        client.multi = None
         server.unwatch_all(client)
         return NULL_ARRAY
     server.unwatch_all(client)
+    try:
+        # The client stays in MULTI while EXEC runs, as in Redis (CLIENT LIST: flags=x).
+        _exec(client, queued)
+    finally:
+        client.multi = None
+    if server.ready_keys:
+        server.serve_blocked()
+    return NO_REPLY
+
+
+def _exec(client: Client, queued: list[list[bytes]]) -> None:
+    server = client.server
     specs = [_spec_of(a) for a in queued]
-    replies: list[Any] = [None] * len(queued)
     state_positions = [i for i, s in enumerate(specs) if not s.session or s.name == "select"]
+    # perf_counter_ns() before the first state command and after each one.
+    marks: list[int] = []
     if any(specs[i].write for i in state_positions):
-        results = server.write_multi(client, [queued[i] for i in state_positions])
-        for i, result in zip(state_positions, results):
-            replies[i] = result
+        results = server.write_multi(
+            client, [queued[i] for i in state_positions], lambda: marks.append(time.perf_counter_ns())
+        )
     else:
         ctx = server.machine.reader(client.db, server.now_ms())
+        marks.append(time.perf_counter_ns())
+        results = []
         for i in state_positions:
-            replies[i] = _run_read(client, specs[i], queued[i], ctx)
+            results.append(_run_read(specs[i], queued[i], ctx))
+            marks.append(time.perf_counter_ns())
+    done: dict[int, tuple[Any, int]] = {
+        i: (result, (marks[k + 1] - marks[k]) // 1000)
+        for k, (i, result) in enumerate(zip(state_positions, results))
+    }
+    client.reply_array(len(queued), _replies(client, specs, queued, done))
+
+
+def _replies(
+    client: Client, specs: list[CommandSpec], queued: list[list[bytes]], done: dict[int, tuple[Any, int]]
+) -> Iterator[Any]:
+    """Each queued command's reply, in order, with what call() does after a command:
+    commandstats, latency histograms and events, SLOWLOG (each command with its own time; EXEC itself is not logged) and
+    MONITOR. State commands ran in the entry already (`done`: reply and microseconds);
+    session commands run here, in their place, so what they push lands there too."""
+    server = client.server
     for i, spec in enumerate(specs):
+        argv = queued[i]
         if spec.session:
-            # SELECT ran inside the entry; the connection follows it here.
-            replies[i] = _run_session(client, spec, queued[i])
-    return replies
+            # SELECT ran inside the entry as well; the connection follows it here.
+            started = time.perf_counter_ns()
+            reply = _run_session(client, spec, argv)
+            elapsed_us = (time.perf_counter_ns() - started) // 1000
+        else:
+            reply, elapsed_us = done[i]
+        spec.calls += 1
+        spec.usec += elapsed_us
+        if type(reply) is ErrorReply:
+            spec.failed_calls += 1
+        if server.latency_tracking:
+            spec.record_latency(elapsed_us)
+        if elapsed_us >= server.latency_monitor_us:
+            server.latency_command(spec, elapsed_us)
+        if elapsed_us >= server.slowlog_threshold_us >= 0:
+            server.slowlog_command(client, spec, argv, elapsed_us)
+        if server.monitors and "admin" not in spec.flags:
+            server.feed_monitors(client, argv)
+        yield reply
 
 
-def _run_read(client: Client, spec: CommandSpec, argv: list[bytes], ctx: Any) -> Any:
+def _run_read(spec: CommandSpec, argv: list[bytes], ctx: Any) -> Any:
     try:
         if spec.name == "select":
-            return OK
+            # Later reads of the block use the database it selects.
+            return APPLY_SESSION[b"select"](ctx, argv)
         return spec.handler(ctx, argv)
     except CommandError as exc:
         return ErrorReply(exc.message)

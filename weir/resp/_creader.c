@@ -255,6 +255,10 @@ static PyObject *Reader_buffered_bytes(Reader *self, void *closure) {
     return PyLong_FromSsize_t(self->len - self->start);
 }
 
+static PyObject *Reader_spare_bytes(Reader *self, void *closure) {
+    return PyLong_FromSsize_t(self->cap - self->len);
+}
+
 static int Reader_init(Reader *self, PyObject *args, PyObject *kwds) {
     static char *names[] = {"limits", "split_inline", "make_error", "error_class", "bounds", NULL};
     PyObject *limits, *split_inline, *make_error, *error_class;
@@ -315,6 +319,7 @@ static PyMemberDef Reader_members[] = {
 
 static PyGetSetDef Reader_getset[] = {
     {"buffered_bytes", (getter)Reader_buffered_bytes, NULL, "Bytes of the request not yet complete.", NULL},
+    {"spare_bytes", (getter)Reader_spare_bytes, NULL, "Bytes the buffer holds room for beyond what it holds.", NULL},
     {NULL},
 };
 

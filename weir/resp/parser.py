@@ -140,6 +140,10 @@ class PyRequestParser:
     def buffered_bytes(self) -> int:
         return len(self._buf) - self._pos
 
+    @property
+    def spare_bytes(self) -> int:
+        return self._buf.__alloc__() - len(self._buf)
+
     def feed(self, data: bytes) -> list[list[bytes]]:
         if self.error is not None:
             return []
@@ -221,7 +225,7 @@ class PyRequestParser:
         return argv
 
 
-def _frame_bytes(argv: list[bytes]) -> int:
+def request_bytes(argv: list[bytes]) -> int:
     """Size of the canonical multibulk encoding of argv."""
     size = 3 + len(str(len(argv)))
     for arg in argv:
@@ -249,7 +253,10 @@ class RequestStream(Protocol):
     def limits(self) -> ParserLimits: ...  # mutable: AUTH lifts the unauthenticated limits
 
     @property
-    def buffered_bytes(self) -> int: ...
+    def buffered_bytes(self) -> int: ...  # of a request not yet complete (CLIENT LIST qbuf)
+
+    @property
+    def spare_bytes(self) -> int: ...  # room allocated beyond them (qbuf-free)
 
     def feed(self, data: bytes) -> list[list[bytes]]: ...
 
@@ -313,8 +320,19 @@ class HiredisReader:
     def buffered_bytes(self) -> int:
         if self._fallback is not None:
             return self._fallback.buffered_bytes
+        # hiredis's own length counts bytes it has consumed too: only a half-read request
+        # counts, from where the last whole frame ended in the saved chunks.
+        if self._at_boundary:
+            return 0
+        if self._saved is not None:
+            return self._saved_bytes - self._saved_frames_bytes
         assert self._reader is not None
         return int(self._reader.len())
+
+    @property
+    def spare_bytes(self) -> int:
+        # hiredis does not tell its buffer's size.
+        return self._fallback.spare_bytes if self._fallback is not None else 0
 
     def feed(self, data: bytes) -> list[list[bytes]]:
         if self._fallback is not None:
@@ -400,7 +418,7 @@ class HiredisReader:
         add up to exactly those bytes (a value can end like a frame does)."""
         if self._saved is None or self._frames is None:
             return True
-        return self._saved_frames_bytes + sum(_frame_bytes(f) for f in self._frames) == self._saved_bytes
+        return self._saved_frames_bytes + sum(request_bytes(f) for f in self._frames) == self._saved_bytes
 
     def _check_partial(self, out: list[list[bytes]]) -> None:
         """Validate the headers of a frame hiredis holds half-read (size limits).
@@ -410,7 +428,7 @@ class HiredisReader:
         """
         if self._saved is None:
             return
-        offset = self._saved_frames_bytes + sum(_frame_bytes(f) for f in out)
+        offset = self._saved_frames_bytes + sum(request_bytes(f) for f in out)
         self._saved_frames_bytes = offset
         self._frames = []
         saved = self._saved

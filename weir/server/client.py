@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from weir.commands.table import BLOCKED, CommandSpec, find_command
 from weir.errors import CommandError, RemoteProtocolError
 from weir.resp.encoder import Encoder, encode_error
-from weir.resp.parser import ParserLimits, RequestStream, request_reader
+from weir.resp.parser import ParserLimits, RequestStream, request_bytes, request_reader
 from weir.resp.reply import NO_REPLY, QUEUED, ErrorReply, PushReply
 
 try:
@@ -40,6 +41,15 @@ _SUBSCRIBED_ALLOWED = frozenset(
      b"sunsubscribe", b"ping", b"quit", b"reset"}
 )
 ENCODERS = {2: Encoder(2), 3: Encoder(3)}
+# CLIENT REPLY, as bits of Client.reply_flags (networking.c CLIENT_REPLY_OFF, _SKIP, _SKIP_NEXT).
+REPLY_OFF: Final = 1
+REPLY_SKIP: Final = 2  # the replies of the command running now are dropped
+REPLY_SKIP_NEXT: Final = 4  # CLIENT REPLY SKIP ran: the next command's replies are dropped
+_SILENCED: Final = REPLY_OFF | REPLY_SKIP
+# What Redis counts per queued argument in multi-mem (sizeof(robj*)).
+_POINTER_BYTES: Final = 8
+# A reply block (PROTO_REPLY_CHUNK_BYTES): CLIENT LIST's oll counts the pending output in these.
+_REPLY_CHUNK_BYTES: Final = 16 * 1024
 # Final: compiled, these are C statics; any other module name costs a dict lookup per use.
 _perf_ns: Final = time.perf_counter_ns
 _ERROR_REPLY: Final = ErrorReply
@@ -60,7 +70,7 @@ def unknown_command_error(argv: list[bytes]) -> str:
 class BlockState:
     """Why and until when a client waits (BLPOP and friends)."""
 
-    __slots__ = ("argv", "db", "keys", "spec", "timer")
+    __slots__ = ("argv", "db", "duration_us", "keys", "spec", "timer")
 
     def __init__(self, spec: CommandSpec, argv: list[bytes], db: int, keys: list[bytes]) -> None:
         self.spec = spec
@@ -68,6 +78,9 @@ class BlockState:
         self.db = db
         self.keys = keys
         self.timer: asyncio.TimerHandle | None = None
+        # How long the command's first run took: its SLOWLOG entry, written when it is
+        # answered, counts that and the run that answers it (blocked.c updateStatsOnUnblock).
+        self.duration_us = 0
 
 
 class Client(asyncio.Protocol):
@@ -99,8 +112,7 @@ class Client(asyncio.Protocol):
         # perf_counter_ns() when this client's current command started (see _dispatch).
         self._clock_ns = 0
         self.last_command = b"NULL"
-        self.reply_mode = b"on"  # CLIENT REPLY on|off|skip
-        self.skip_next_reply = False
+        self.reply_flags = 0  # REPLY_OFF | REPLY_SKIP | REPLY_SKIP_NEXT
         self.no_evict = False
         self.no_touch = False
         # MULTI/EXEC and WATCH
@@ -164,7 +176,8 @@ class Client(asyncio.Protocol):
                 # Not a bound-method local: compiled, self._dispatch is a direct C call.
                 self._dispatch(argv)
         if reader.error is not None and not self.closing:
-            self._out.append(encode_error(reader.error.message))
+            # A reply like any: counted in errorstats, silenced by CLIENT REPLY OFF.
+            self.reply_error(reader.error.message)
             self.close_after_reply()
         self.flush()
 
@@ -184,10 +197,8 @@ class Client(asyncio.Protocol):
         """Queue one reply, honouring CLIENT REPLY OFF/SKIP."""
         if value is _NO_REPLY:
             return
-        if self.reply_mode != b"on":
-            if self.reply_mode == b"off" or self.skip_next_reply:
-                self.skip_next_reply = False
-                return
+        if self.reply_flags & _SILENCED:
+            return
         self._out.append(self.encoder.encode(value))
 
     def reply_error(self, message: str) -> None:
@@ -195,19 +206,37 @@ class Client(asyncio.Protocol):
         stats.errors += 1
         code = message.split(" ", 1)[0]
         stats.error_codes[code] = stats.error_codes.get(code, 0) + 1
-        if self.reply_mode != b"on" and (self.reply_mode == b"off" or self.skip_next_reply):
-            self.skip_next_reply = False
+        if self.reply_flags & _SILENCED:
             return
         self._out.append(encode_error(message))
+
+    def reply_array(self, count: int, items: Iterator[Any]) -> None:
+        """An array whose elements are made one by one (EXEC), each queued as it comes:
+        what making one pushes (a SUBSCRIBE's confirmation, a message published to
+        itself) lands in its place, and a CLIENT REPLY among them silences the rest,
+        byte for byte as Redis's EXEC writes its header and then each command's reply."""
+        if not self.reply_flags & _SILENCED:
+            self._out.append(b"*%d\r\n" % count)
+        for item in items:
+            if type(item) is _ERROR_REPLY:
+                self.reply_error(item.message)
+            else:
+                self.reply(item)
 
     def write_raw(self, data: bytes) -> None:
         """Queue bytes already in RESP, for reply types the encoder has no class for."""
         self._out.append(data)
 
     def push(self, value: PushReply) -> None:
-        """Out-of-band data (pub/sub, MONITOR), sent now even mid-batch."""
+        """Out-of-band data (pub/sub messages), sent now even mid-batch. Pushes are not
+        replies: CLIENT REPLY OFF/SKIP never hold them back (networking.c CLIENT_PUSHING)."""
         self._out.append(self.encoder.encode(value))
         self.flush()
+
+    def push_reply(self, value: PushReply) -> None:
+        """A push answering this client's own command ((un)subscribe confirmations):
+        not silenced by CLIENT REPLY either, and it leaves with the batch's replies."""
+        self._out.append(self.encoder.encode(value))
 
     def send_now(self, value: Any) -> None:
         """A reply produced outside this client's own batch (a served blocked client)."""
@@ -243,7 +272,8 @@ class Client(asyncio.Protocol):
         is the start of the next's, so each costs one clock reading, not two."""
         spec = find_command(argv[0])
         # The common case in one test: a known plain command, right arity, a client in
-        # no special mode (AUTH, MULTI, subscribed) and a server not paused or monitored.
+        # no special mode (AUTH, MULTI, subscribed, CLIENT REPLY SKIP) and a server not
+        # paused or monitored.
         if (
             spec is not None
             and not spec.subcommands
@@ -255,6 +285,7 @@ class Client(asyncio.Protocol):
             and not self.server.oom
             and self.server.pause_mode is None
             and not self.server.monitors
+            and self.reply_flags < REPLY_SKIP
         ):
             arity = spec.arity
             argc = len(argv)
@@ -268,6 +299,11 @@ class Client(asyncio.Protocol):
     def _execute_checked(self, argv: list[bytes], name: bytes, spec: CommandSpec | None) -> None:
         """Every check of the dispatcher, in Redis's order, then the command."""
         server = self.server
+        flags = self.reply_flags
+        if flags >= REPLY_SKIP:
+            # resetClient: a skip ends with the command it silenced, and CLIENT REPLY SKIP
+            # silences the command after it, whatever that command is.
+            self.reply_flags = (flags & REPLY_OFF) | (REPLY_SKIP if flags & REPLY_SKIP_NEXT else 0)
         if spec is None:
             self.multi_error = self.multi is not None
             return self.reply_error(unknown_command_error(argv))
@@ -306,10 +342,12 @@ class Client(asyncio.Protocol):
             )
         if server.pause_mode is not None and (spec.write or server.pause_mode == "all"):
             return server.postpone(self, spec, argv)
-        if server.monitors and "admin" not in spec.flags:
-            server.feed_monitors(self, argv)
         self.last_command = name if spec.container is None else spec.full_name.encode()
         self._run(spec, argv)
+        # After the command, as call() does: its line shows the database it left selected,
+        # and EXEC's comes after those of the commands it ran.
+        if server.monitors and "admin" not in spec.flags:
+            server.feed_monitors(self, argv)
 
     def _refused_for_memory(self, spec: CommandSpec, name: bytes) -> bool:
         """server.c processCommand over maxmemory: refuse a command that adds data, an
@@ -357,7 +395,7 @@ class Client(asyncio.Protocol):
             spec.failed_calls += 1
             reply = ErrorReply(f"ERR internal error while running '{spec.full_name}': {exc}")
         if reply is BLOCKED:
-            server.block(self, spec, argv)
+            server.block(self, spec, argv, started)
         elif type(reply) is _ERROR_REPLY:
             self.reply_error(reply.message)
         else:
@@ -373,11 +411,13 @@ class Client(asyncio.Protocol):
             spec.record_latency(elapsed_us)
         if elapsed_us >= server.latency_monitor_us:
             server.latency_command(spec, elapsed_us)
-        if elapsed_us > server.slowlog_threshold_us >= 0:
-            server.slowlog_add(self, argv, elapsed_us)
+        if elapsed_us >= server.slowlog_threshold_us >= 0:
+            server.slowlog_command(self, spec, argv, elapsed_us)
 
-    def info_line(self) -> str:
-        """One line of CLIENT LIST / CLIENT INFO."""
+    def info_line(self, running: list[bytes] | None = None) -> str:
+        """One line of CLIENT LIST / CLIENT INFO. `running` is the argv of the command
+        asking when this client is the one asking: Redis still holds its bytes (qbuf)
+        and arguments (argv-mem) then. Computed here, never kept up per command."""
         now = time.time()
         flags = ""
         if self.multi is not None:
@@ -397,15 +437,34 @@ class Client(asyncio.Protocol):
         if self.no_touch:
             flags += "T"
         flags = flags or "N"
-        qbuf = self.reader.buffered_bytes
+        reader = self.reader
+        qbuf = reader.buffered_bytes  # a request not yet complete
+        qbuf_free = reader.spare_bytes
+        argv_mem = 0
+        if running is not None:
+            qbuf += request_bytes(running)
+            argv_mem = sum(len(arg) for arg in running)
+        elif self.blocked is not None:  # Redis keeps a blocked command's arguments
+            argv_mem = sum(len(arg) for arg in self.blocked.argv)
+        multi_mem = 0
+        if self.multi:
+            for queued in self.multi:
+                multi_mem += sum(len(arg) for arg in queued) + _POINTER_BYTES * len(queued)
+        # obl: replies made but not yet handed to the socket; omem: bytes the socket did
+        # not take yet, in oll blocks of Redis's reply-list size.
+        obl = sum(len(chunk) for chunk in self._out)
+        omem = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        oll = -(-omem // _REPLY_CHUNK_BYTES)
+        tot_mem = qbuf + qbuf_free + argv_mem + multi_mem + obl + omem
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self._fd()} "
             f"name={self.name.decode(errors='replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={flags} db={self.db} "
             f"sub={len(self.channels)} psub={len(self.patterns)} ssub={len(self.shard_channels)} "
             f"multi={-1 if self.multi is None else len(self.multi)} qbuf={qbuf} "
-            f"qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 "
-            f"tot-mem=0 events=r cmd={self._last_command_name()} user={self.user} "
+            f"qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem={multi_mem} rbs=1024 rbp=0 "
+            f"obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events={'rw' if omem else 'r'} "
+            f"cmd={self._last_command_name()} user={self.user} "
             f"redir=-1 resp={self.proto} lib-name={self.lib_name.decode(errors='replace')} "
             f"lib-ver={self.lib_ver.decode(errors='replace')}"
         )

@@ -596,12 +596,15 @@ class Server:
             self.serve_blocked()
         return reply
 
-    def write_multi(self, client: Client, argvs: list[list[bytes]]) -> list[Any]:
+    def write_multi(
+        self, client: Client, argvs: list[list[bytes]], boundary: Callable[[], None] | None = None
+    ) -> list[Any]:
+        """A MULTI block's state commands as one entry. Clients blocked on the keys it
+        changed are served by EXEC once it is done (serve_blocked), as Redis does after
+        the EXEC command; `boundary` times each command (StateMachine.apply_command)."""
         self.check_writable()
         client.wrote = True
-        replies: list[Any] = self.log.submit(client.db, argvs, self.now_ms(), multi=True)
-        if self.ready_keys:
-            self.serve_blocked()
+        replies: list[Any] = self.log.submit(client.db, argvs, self.now_ms(), multi=True, boundary=boundary)
         return replies
 
     def propose_internal(self, db: int, argv: list[bytes]) -> Any:
@@ -613,17 +616,19 @@ class Server:
 
     # --- blocking ---------------------------------------------------------------------
 
-    def block(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+    def block(self, client: Client, spec: CommandSpec, argv: list[bytes], started_ns: int) -> None:
+        """`client` waits; its command began at perf_counter_ns() `started_ns`."""
         assert spec.block_timeout is not None, f"{spec.name} blocks but has no timeout"
         timeout_s = spec.block_timeout(argv)
         keys = spec.keys(argv)
         state = BlockState(spec, argv, client.db, keys)
+        state.duration_us = (time.perf_counter_ns() - started_ns) // 1000
         client.blocked = state
         for key in keys:
             self.blocked_on.setdefault((client.db, key), deque()).append(client)
         if timeout_s > 0:
             loop = asyncio.get_running_loop()
-            state.timer = loop.call_later(timeout_s, self.unblock_with, client, NULL_ARRAY)
+            state.timer = loop.call_later(timeout_s, self.unblock_with, client, NULL_ARRAY, None, False)
 
     def unblock(self, client: Client) -> None:
         state = client.blocked
@@ -642,16 +647,30 @@ class Server:
                 if not queue:
                     del self.blocked_on[(state.db, key)]
 
-    def unblock_with(self, client: Client, reply: Any, error: str | None = None) -> None:
-        """End a client's wait with `reply` (timeout, CLIENT UNBLOCK) and run what it queued."""
-        if client.blocked is None:
+    def unblock_with(self, client: Client, reply: Any, error: str | None = None, logged: bool = True) -> None:
+        """End a client's wait with `reply` (timeout, CLIENT UNBLOCK) and run what it queued.
+        A timeout is not `logged` in SLOWLOG, as in Redis 7.0; CLIENT UNBLOCK is."""
+        state = client.blocked
+        if state is None:
             return
+        started_ns = time.perf_counter_ns()
         self.unblock(client)
         if error is not None:
             client.reply_error(error)
         else:
             client.reply(reply)
+        if logged:
+            self._answered(client, state, started_ns)
         self._resume(client)
+
+    def _answered(self, client: Client, state: BlockState, started_ns: int) -> None:
+        """blocked.c updateStatsOnUnblock: a blocked command is in SLOWLOG only once it is
+        answered, for its first run plus the one that answered it (from `started_ns`)."""
+        serve_us = (time.perf_counter_ns() - started_ns) // 1000
+        state.spec.usec += serve_us
+        duration_us = state.duration_us + serve_us
+        if duration_us >= self.slowlog_threshold_us >= 0:
+            self.slowlog_add(client, state.argv, duration_us)
 
     def serve_blocked(self) -> None:
         """Serve clients waiting on keys that changed, first come first served."""
@@ -664,6 +683,7 @@ class Server:
                     client = queue[0]
                     state = client.blocked
                     assert state is not None
+                    started_ns = time.perf_counter_ns()
                     try:
                         reply = self.log.submit(state.db, [state.argv], self.now_ms())
                     except CommandError as exc:
@@ -678,6 +698,7 @@ class Server:
                         client.reply_error(reply.message)
                     else:
                         client.reply(reply)
+                    self._answered(client, state, started_ns)
                     self._resume(client)
 
     # --- CLIENT PAUSE -----------------------------------------------------------------
@@ -808,14 +829,15 @@ class Server:
     # --- MONITOR and SLOWLOG ----------------------------------------------------------
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        """replicationFeedMonitors: every monitor gets the line, the one that ran the
+        command too. The line is a reply, not a push: CLIENT REPLY OFF silences it."""
         from weir.resp.reply import Status
 
         now = time.time()
-        args = " ".join('"' + _monitor_escape(a) + '"' for a in argv)
+        args = " ".join('"' + _monitor_escape(a) + '"' for a in redacted(argv))
         line = Status(f"{now:.6f} [{client.db} {client.addr}] {args}")
         for monitor in list(self.monitors):
-            if monitor is not client:
-                monitor.push(line)  # type: ignore[arg-type]
+            monitor.send_now(line)
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: zero what INFO counts (uptime stays)."""
@@ -834,7 +856,16 @@ class Server:
     def resize_slowlog(self, entries_max: int) -> None:
         self.slowlog = deque(self.slowlog, maxlen=entries_max)
 
+    def slowlog_command(self, client: Client, spec: CommandSpec, argv: list[bytes], duration_us: int) -> None:
+        """A command that took at least slowlog-log-slower-than: logged, unless its flags
+        say not to (EXEC: the commands it ran are logged one by one) or it is blocked
+        (logged when answered, see _answered)."""
+        if "skip_slowlog" in spec.flags or (client.blocked is not None and client.blocked.argv is argv):
+            return
+        self.slowlog_add(client, argv, duration_us)
+
     def slowlog_add(self, client: Client, argv: list[bytes], duration_us: int) -> None:
+        argv = redacted(argv)
         shown = argv[:32]
         if len(argv) > 32:
             shown = [*argv[:31], b"... (%d more arguments)" % (len(argv) - 31)]
@@ -908,6 +939,41 @@ class Server:
         self.stats.expired_keys += removed
         self.latency.add_if_needed("expire-cycle", int((time.perf_counter() - started) * 1000))
         return removed
+
+
+_REDACTED: Final = b"(redacted)"
+# config.c SENSITIVE_CONFIG: CONFIG SET hides their values from MONITOR and SLOWLOG.
+_SENSITIVE_CONFIGS = frozenset(
+    {b"masteruser", b"masterauth", b"requirepass", b"tls-key-file-pass", b"tls-client-key-file-pass"}
+)
+
+
+def redacted(argv: list[bytes]) -> list[bytes]:
+    """argv as MONITOR and SLOWLOG show it: secrets replaced where the command would
+    hide them (redactClientCommandArgument in AUTH, HELLO ... AUTH and CONFIG SET)."""
+    name = argv[0].lower()
+    hide: list[int] = []
+    if name == b"auth" and len(argv) <= 3:
+        hide = list(range(1, len(argv)))
+    elif name == b"hello" and len(argv) > 2 and argv[1] in (b"2", b"3"):
+        i = 2
+        while i < len(argv):
+            option = argv[i].lower()
+            if option == b"auth" and i + 2 < len(argv):
+                hide += [i + 1, i + 2]
+                i += 3
+            elif option == b"setname" and i + 1 < len(argv):
+                i += 2
+            else:
+                break
+    elif name == b"config" and len(argv) > 3 and argv[1].lower() == b"set":
+        hide = [i + 1 for i in range(2, len(argv) - 1, 2) if argv[i].lower() in _SENSITIVE_CONFIGS]
+    if not hide:
+        return argv
+    shown = list(argv)
+    for i in hide:
+        shown[i] = _REDACTED
+    return shown
 
 
 def _monitor_escape(arg: bytes) -> str:

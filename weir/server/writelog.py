@@ -8,6 +8,7 @@ appended (and, with `appendfsync always`, synced by the group commit).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from weir.state.entry import Command, pack_command
@@ -101,8 +102,12 @@ class SingleNodeLog:
             data = pack_command(self._batch_ts, self._batch_db, argvs, False)
             self.sink.add(self.term, self._batch_index, data)
 
-    def submit(self, db: int, argvs: list[list[bytes]], now_ms: int, multi: bool = False) -> Any:
-        """Append one command entry at `now_ms` and apply it; returns the command's reply (or raises)."""
+    def submit(
+        self, db: int, argvs: list[list[bytes]], now_ms: int, multi: bool = False,
+        boundary: Callable[[], None] | None = None,
+    ) -> Any:
+        """Append one command entry at `now_ms` and apply it; returns the command's reply (or
+        raises). `boundary` goes to StateMachine.apply_command (the commands of a MULTI timed)."""
         self.end_batch()
         ts = self.now_ts(now_ms)
         data = pack_command(ts, db, argvs, multi)
@@ -111,4 +116,4 @@ class SingleNodeLog:
         self.last_index = index
         # The leader applies what it packed without unpacking it again.
         self.machine.applied_term = self.term
-        return self.machine.apply_command(index, Command(ts, db, argvs, multi))
+        return self.machine.apply_command(index, Command(ts, db, argvs, multi), boundary)

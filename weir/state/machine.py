@@ -312,7 +312,10 @@ class StateMachine:
         ctx._rng = None
         return ctx
 
-    def apply_command(self, index: int, command: Command) -> Any:
+    def apply_command(self, index: int, command: Command, boundary: Callable[[], None] | None = None) -> Any:
+        """Apply one entry. `boundary`, if given, is called before the first command of a
+        block and after each one: the server times each command of a MULTI (SLOWLOG,
+        commandstats) between two calls, and the state machine reads no clock."""
         ctx = self._begin_entry(index, command.ts)
         ctx.select(command.db)
         if not command.multi and len(command.argvs) == 1:
@@ -321,7 +324,14 @@ class StateMachine:
         # RNG, each with its own reply (a failing one does not stop the others).
         ctx.in_multi = command.multi
         try:
-            return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
+            if boundary is None:
+                return [self._run(ctx, argv, as_value=True) for argv in command.argvs]
+            boundary()
+            replies = []
+            for argv in command.argvs:
+                replies.append(self._run(ctx, argv, as_value=True))
+                boundary()
+            return replies
         finally:
             ctx.in_multi = False
             ctx.reading = False
