@@ -194,6 +194,7 @@ class Server:
         self.persistence: Persistence | None = None
         self.held: dict[Client, None] = {}
         self._commit_scheduled = False
+        self._record_scheduled = False
         self._sync_worker: SyncWorker | None = None
         self._everysec_task: asyncio.Task[None] | None = None
         self._retry_handle: asyncio.TimerHandle | None = None
@@ -280,6 +281,24 @@ class Server:
                 asyncio.get_running_loop().call_soon(self._group_commit)
             return False
         return True
+
+    def record_accesses_soon(self) -> None:
+        """Settle the keys this loop pass's commands found into the access dicts at the
+        end of the pass, once for all clients, while the keyspace lines they touched are
+        still cached (StateMachine.record_accesses)."""
+        if self._record_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # driven without a loop (tests): now
+            self.machine.record_accesses()
+            return
+        self._record_scheduled = True
+        loop.call_soon(self._record_accesses)
+
+    def _record_accesses(self) -> None:
+        self._record_scheduled = False
+        self.machine.record_accesses()
 
     def _group_commit(self) -> None:
         """Once per event-loop pass: one append for every write of the pass, one fsync
