@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -106,3 +107,17 @@ def redis_server(*args: str) -> Iterator[ServerProcess]:
     finally:
         server.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def raw_reply(port: int, *args: object, protocol: int = 2) -> Any:
+    """A reply as the server sent it, decoded by redis-py's parser only (no command
+    callbacks: redis-py reshapes some replies, and turns statuses into True)."""
+    import redis  # test and benchmark dependency, not the package's
+
+    conn = redis.Connection(port=port, protocol=protocol, socket_timeout=10)
+    try:
+        conn.connect()
+        conn.send_command(*args)
+        return conn.read_response()
+    finally:
+        conn.disconnect()

@@ -6,24 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, raw_reply
 
 pytestmark = pytest.mark.compat
 
 # Commands newer than Redis 7.0 that weir offers anyway (real 7.0 has no entry to compare).
 NEWER_THAN_7_0 = {"client|setinfo", "client|no-touch"}
-
-
-def _raw(port: int, *args: Any) -> Any:
-    conn = redis.Connection(port=port, socket_timeout=10)
-    try:
-        conn.connect()
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        conn.disconnect()
 
 
 def _shape(entry: list[Any]) -> dict[str, Any]:
@@ -42,10 +31,10 @@ def _shape(entry: list[Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def both(weir_proc: ServerProcess, redis_proc: ServerProcess) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    ours = {e[0].decode(): _shape(e) for e in _raw(weir_proc.port, "COMMAND", "INFO")}
+    ours = {e[0].decode(): _shape(e) for e in raw_reply(weir_proc.port, "COMMAND", "INFO")}
     names = sorted(ours)
     theirs = {}
-    for name, entry in zip(names, _raw(redis_proc.port, "COMMAND", "INFO", *names)):
+    for name, entry in zip(names, raw_reply(redis_proc.port, "COMMAND", "INFO", *names)):
         if entry is not None:
             theirs[name] = _shape(entry)
     yield ours, theirs
@@ -76,6 +65,6 @@ def test_command_info_matches_redis(both: tuple[dict[str, Any], dict[str, Any]])
 
 
 def test_command_count_and_list_agree(weir_proc: ServerProcess) -> None:
-    count = _raw(weir_proc.port, "COMMAND", "COUNT")
-    listed = _raw(weir_proc.port, "COMMAND", "LIST")
+    count = raw_reply(weir_proc.port, "COMMAND", "COUNT")
+    listed = raw_reply(weir_proc.port, "COMMAND", "LIST")
     assert count == len([n for n in listed if b"|" not in n])

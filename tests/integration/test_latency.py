@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
 
-from tests.servers import ServerProcess, weir_server
+from tests.servers import ServerProcess, raw_reply, weir_server
 
 # The events weir produces, by Redis's names.
 EVENTS = {"command", "fast-command", "expire-cycle", "fork", "aof-write", "aof-write-alone",
@@ -134,21 +133,10 @@ def test_writes_under_the_monitor_record_only_redis_event_names(w: redis.Redis) 
     assert events <= EVENTS
 
 
-def raw(port: int, *args: str, protocol: int = 2) -> Any:
-    """A reply as the server sent it (redis-py reshapes LATENCY HISTOGRAM's)."""
-    conn = redis.Connection(port=port, protocol=protocol, socket_timeout=10)
-    try:
-        conn.connect()
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        conn.disconnect()
-
-
 def test_histogram_counts_calls_in_power_of_two_buckets(own_proc: ServerProcess, w: redis.Redis) -> None:
     for _ in range(10):
         w.set("k", "v")
-    reply = raw(own_proc.port, "LATENCY", "HISTOGRAM", "set", "nosuch")
+    reply = raw_reply(own_proc.port, "LATENCY", "HISTOGRAM", "set", "nosuch")
     assert reply[0] == b"set"
     calls, count, histogram, buckets = reply[1]
     assert (calls, count, histogram) == (b"calls", 10, b"histogram_usec")
@@ -162,7 +150,7 @@ def test_histogram_counts_calls_in_power_of_two_buckets(own_proc: ServerProcess,
 def test_histogram_resp3_is_a_map_of_maps(own_proc: ServerProcess, w: redis.Redis) -> None:
     w.get("k")
     w.config_get("port")
-    reply = raw(own_proc.port, "LATENCY", "HISTOGRAM", "get", "CONFIG", protocol=3)
+    reply = raw_reply(own_proc.port, "LATENCY", "HISTOGRAM", "get", "CONFIG", protocol=3)
     assert set(reply) == {b"get", b"config|get", b"config|resetstat"}
     assert reply[b"get"][b"calls"] == 1
     assert list(reply[b"get"][b"histogram_usec"].values()) == [1]
@@ -179,19 +167,19 @@ def test_histogram_with_no_names_shows_every_called_command(w: redis.Redis) -> N
 def test_info_latencystats(own_proc: ServerProcess, w: redis.Redis) -> None:
     w.set("k", "v")
     w.config_set("latency-tracking-info-percentiles", "0 50 99.99 100")
-    text = raw(own_proc.port, "INFO", "latencystats").decode()
+    text = raw_reply(own_proc.port, "INFO", "latencystats").decode()
     assert text.startswith("# Latencystats\r\n")
     line = next(li for li in text.split("\r\n") if li.startswith("latency_percentiles_usec_set:"))
     keys = [part.split("=")[0] for part in line.split(":", 1)[1].split(",")]
     assert keys == ["p0", "p50", "p99.99", "p100"]
-    assert "# Latencystats" not in raw(own_proc.port, "INFO").decode()
-    assert "# Latencystats" in raw(own_proc.port, "INFO", "everything").decode()
+    assert "# Latencystats" not in raw_reply(own_proc.port, "INFO").decode()
+    assert "# Latencystats" in raw_reply(own_proc.port, "INFO", "everything").decode()
 
 
 def test_latency_tracking_no_stops_recording(own_proc: ServerProcess, w: redis.Redis) -> None:
     w.config_set("latency-tracking", "no")
     w.set("k", "v")
-    assert raw(own_proc.port, "INFO", "latencystats").decode().strip() == "# Latencystats"
+    assert raw_reply(own_proc.port, "INFO", "latencystats").decode().strip() == "# Latencystats"
     w.config_set("latency-tracking", "yes")
     assert b"set" not in w.execute_command("LATENCY", "HISTOGRAM")
 
@@ -207,5 +195,5 @@ def test_commands_run_by_exec_are_in_the_histograms_one_by_one(own_proc: ServerP
     with w.pipeline(transaction=True) as pipe:
         pipe.execute_command("INCR", "n").execute_command("INCR", "n").get("n")
         pipe.execute()
-    reply = raw(own_proc.port, "LATENCY", "HISTOGRAM", "incr", "get", "exec", protocol=3)
+    reply = raw_reply(own_proc.port, "LATENCY", "HISTOGRAM", "incr", "get", "exec", protocol=3)
     assert {name: reply[name][b"calls"] for name in reply} == {b"incr": 2, b"get": 1, b"exec": 1}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.servers import weir_server
+from tests.servers import raw_reply, weir_server
 
 
 def _client(port: int) -> redis.Redis:
@@ -198,17 +198,6 @@ def test_rdb_key_save_delay_keeps_a_bgsave_running(tmp_path: Path) -> None:
         c.close()
 
 
-def _raw(port: int, *args: str) -> object:
-    """The reply as sent (redis-py turns BGREWRITEAOF's status into True)."""
-    conn = redis.Connection(port=port, socket_timeout=10)
-    try:
-        conn.connect()
-        conn.send_command(*args)
-        return conn.read_response()
-    finally:
-        conn.disconnect()
-
-
 def _wait_rewrite(client: redis.Redis) -> dict[str, int]:
     deadline = time.monotonic() + 30
     while True:
@@ -225,7 +214,7 @@ def test_bgrewriteaof_is_a_snapshot_that_compacts_the_log(tmp_path: Path) -> Non
         c = _client(server.port)
         c.mset({f"k{i}": i for i in range(100)})
         assert c.info("persistence")["aof_rewrites"] == 0
-        assert _raw(server.port, "BGREWRITEAOF") == b"Background append only file rewriting started"
+        assert raw_reply(server.port, "BGREWRITEAOF") == b"Background append only file rewriting started"
         info = _wait_rewrite(c)
         assert (info["aof_rewrites"], info["aof_last_bgrewrite_status"]) == (1, "ok")
         assert info["aof_last_rewrite_time_sec"] >= 0
@@ -244,7 +233,7 @@ def test_bgrewriteaof_waits_for_a_running_snapshot(tmp_path: Path) -> None:
         c.mset({f"k{i}": i for i in range(20)})
         c.config_set("rdb-key-save-delay", 20_000)  # 20 ms a key: each save takes 0.4 s
         assert c.bgsave() is True
-        assert _raw(server.port, "BGREWRITEAOF") == b"Background append only file rewriting scheduled"
+        assert raw_reply(server.port, "BGREWRITEAOF") == b"Background append only file rewriting scheduled"
         info = c.info("persistence")
         assert (info["rdb_bgsave_in_progress"], info["aof_rewrite_scheduled"]) == (1, 1)
         deadline = time.monotonic() + 30
@@ -254,8 +243,8 @@ def test_bgrewriteaof_waits_for_a_running_snapshot(tmp_path: Path) -> None:
         with pytest.raises(redis.ResponseError, match=r"^Background append only file rewriting already in progress$"):
             c.execute_command("BGREWRITEAOF")
         with pytest.raises(redis.ResponseError, match=r"^Another child process is active"):
-            _raw(server.port, "BGSAVE")
-        assert _raw(server.port, "BGSAVE", "SCHEDULE") == b"Background saving scheduled"
+            raw_reply(server.port, "BGSAVE")
+        assert raw_reply(server.port, "BGSAVE", "SCHEDULE") == b"Background saving scheduled"
         c.config_set("rdb-key-save-delay", 0)
         # The scheduled BGSAVE starts as the rewrite is reaped: nothing runs only after both.
         info = _wait_rewrite(c)

@@ -129,16 +129,9 @@ def _replies(
             elapsed_us = (time.perf_counter_ns() - started) // 1000
         else:
             reply, elapsed_us = done[i]
-        spec.calls += 1
-        spec.usec += elapsed_us
         if type(reply) is ErrorReply:
             spec.failed_calls += 1
-        if server.latency_tracking:
-            spec.record_latency(elapsed_us)
-        if elapsed_us >= server.latency_monitor_us:
-            server.latency_command(spec, elapsed_us)
-        if elapsed_us >= server.slowlog_threshold_us >= 0:
-            server.slowlog_command(client, spec, argv, elapsed_us)
+        server.count_command(client, spec, argv, elapsed_us)
         if server.monitors and "admin" not in spec.flags:
             server.feed_monitors(client, argv)
         yield reply

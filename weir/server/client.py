@@ -406,15 +406,7 @@ class Client(asyncio.Protocol):
         # Redis, building a command's reply is part of its time.
         ended = _perf_ns()
         self._clock_ns = ended
-        elapsed_us = (ended - started) // 1000
-        spec.calls += 1
-        spec.usec += elapsed_us
-        if server.latency_tracking:
-            spec.record_latency(elapsed_us)
-        if elapsed_us >= server.latency_monitor_us:
-            server.latency_command(spec, elapsed_us)
-        if elapsed_us >= server.slowlog_threshold_us >= 0:
-            server.slowlog_command(self, spec, argv, elapsed_us)
+        server.count_command(self, spec, argv, (ended - started) // 1000)
 
     def info_line(self, running: list[bytes] | None = None) -> str:
         """One line of CLIENT LIST / CLIENT INFO. `running` is the argv of the command

@@ -875,6 +875,18 @@ class Server:
     def resize_slowlog(self, entries_max: int) -> None:
         self.slowlog = deque(self.slowlog, maxlen=entries_max)
 
+    def count_command(self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed_us: int) -> None:
+        """What call() records of a command that ran: commandstats, the latency
+        histogram and monitor, SLOWLOG."""
+        spec.calls += 1
+        spec.usec += elapsed_us
+        if self.latency_tracking:
+            spec.record_latency(elapsed_us)
+        if elapsed_us >= self.latency_monitor_us:
+            self.latency_command(spec, elapsed_us)
+        if elapsed_us >= self.slowlog_threshold_us >= 0:
+            self.slowlog_command(client, spec, argv, elapsed_us)
+
     def slowlog_command(self, client: Client, spec: CommandSpec, argv: list[bytes], duration_us: int) -> None:
         """A command that took at least slowlog-log-slower-than: logged, unless its flags
         say not to (EXEC: the commands it ran are logged one by one) or it is blocked
