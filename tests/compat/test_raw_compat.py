@@ -81,6 +81,11 @@ CASES: list[tuple[str, list[bytes]]] = [
                                        + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC")]),
     ("swapdb-watch-live-for-missing", [c("FLUSHALL") + c("SELECT", "1") + c("SET", "x", "1") + c("WATCH", "x")
                                        + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC")]),
+    # A write that changes nothing touches no WATCH (SETBIT, BITFIELD), but LTRIM always does.
+    ("setbit-unchanged-watch", [c("SETBIT", "k", "3", "1") + c("WATCH", "k") + c("SETBIT", "k", "3", "1") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("bitfield-unchanged-watch", [c("SET", "k", "\x05") + c("WATCH", "k") + c("BITFIELD", "k", "SET", "u8", "0", "5", "INCRBY", "u8", "0", "0")
+                                  + c("MULTI") + c("PING") + c("EXEC")]),
+    ("ltrim-nothing-watch", [c("RPUSH", "k", "a") + c("WATCH", "k") + c("LTRIM", "k", "0", "-1") + c("MULTI") + c("PING") + c("EXEC")]),
     # pub/sub
     ("subscribe-resp2", [c("SUBSCRIBE", "a", "b"), c("UNSUBSCRIBE", "b", "a")]),
     # With no names, Redis unsubscribes in its hash table's order: one channel keeps it comparable.

@@ -45,9 +45,14 @@ def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
     on = parse_int(argv[3], error)
     if on not in (0, 1):
         raise CommandError(error)
-    exists = get_string(ctx, argv[1]) is not None
-    value = bytearray(_grown(ctx, argv[1], (offset >> 3) + 1))
+    current = get_string(ctx, argv[1])
+    exists = current is not None
     byte, mask = offset >> 3, 1 << (7 - (offset & 7))
+    if current is not None and byte < len(current) and bool(current[byte] & mask) == on:
+        # bitops.c setbitCommand: a bit already so, in a string that need not grow, is
+        # no write (no WATCH touched, no change counted).
+        return on
+    value = bytearray(_grown(ctx, argv[1], byte + 1))
     old = 1 if value[byte] & mask else 0
     if on:
         value[byte] |= mask
@@ -275,12 +280,18 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
     writes = [op for op in ops if op.op != b"GET"]
     if not writes:
         data: bytes | bytearray = get_string(ctx, argv[1]) or b""
+        exists = grown = False
     else:
         if read_only:
             raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
-        exists = get_string(ctx, argv[1]) is not None
+        current = get_string(ctx, argv[1])
+        exists = current is not None
         highest = max(op.offset + op.bits - 1 for op in writes)
         data = bytearray(_grown(ctx, argv[1], (highest >> 3) + 1))
+        # bitops.c bitfieldGeneric: a key created or grown makes every write a change;
+        # otherwise only a write that alters its field counts.
+        grown = current is None or len(current) < len(data)
+    changes = 0
     out: list[int | None] = []
     for op in ops:
         old = _read_field(data, op.offset, op.bits, op.signed)
@@ -298,9 +309,15 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
             continue
         assert isinstance(data, bytearray)
         _write_field(data, op.offset, op.bits, fitted)
+        if grown or fitted != old:
+            changes += 1
         out.append(old if op.op == b"SET" else fitted)
-    if writes:
+    if changes:
         ctx.put(argv[1], bytes(data), keep_ttl=exists)
+        ctx.machine.dirty += changes - 1
+    elif writes and grown:
+        # Only FAILed writes: Redis has already made room for them, quietly.
+        ctx.db.data[argv[1]] = bytes(data)
     return out
 
 

@@ -191,10 +191,12 @@ def _rename(ctx: Ctx, argv: list[bytes], nx: bool) -> Any:
     if nx and ctx.lookup(target) is not None:
         return 0
     deadline = ctx.db.expires.get(source)
+    dirty = ctx.machine.dirty
     ctx.delete(source)
     ctx.put(target, value)
     if deadline is not None:
         ctx.set_expire(target, deadline)
+    ctx.machine.dirty = dirty + 1  # keys.c renameGenericCommand: one change for both keys
     return 1 if nx else OK
 
 
@@ -246,6 +248,7 @@ def copy_command(ctx: Ctx, argv: list[bytes]) -> int:
     if value is None:
         return 0
     deadline = ctx.db.expires.get(source)
+    dirty = ctx.machine.dirty
     with _in_db(ctx, target_db):
         if ctx.lookup(target) is not None:
             if not replace:
@@ -254,6 +257,7 @@ def copy_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.put(target, copy_value(value))
         if deadline is not None:
             ctx.set_expire(target, deadline)
+    ctx.machine.dirty = dirty + 1  # keys.c copyCommand: one change, replaced or not
     return 1
 
 
@@ -270,10 +274,12 @@ def move_command(ctx: Ctx, argv: list[bytes]) -> int:
     with _in_db(ctx, target_db):
         if ctx.lookup(key) is not None:
             return 0
+        dirty = ctx.machine.dirty
         ctx.put(key, value)
         if deadline is not None:
             ctx.set_expire(key, deadline)
     ctx.delete(key)
+    ctx.machine.dirty = dirty + 1  # keys.c moveCommand: one change for both databases
     return 1
 
 

@@ -54,6 +54,7 @@ def _pop_many(ctx: Ctx, key: bytes, value: ListValue, left: bool, count: int) ->
     pop = value.popleft if left else value.pop
     items = [pop() for _ in range(min(count, len(value)))]
     ctx.shrunk(key, value)
+    ctx.machine.dirty += len(items) - 1  # t_list.c: one change per element popped
     return items
 
 
@@ -65,6 +66,7 @@ def _push(ctx: Ctx, key: bytes, value: ListValue | None, items: list[bytes], lef
     else:
         (value.extendleft if left else value.extend)(items)
         ctx.modified(key)
+    ctx.machine.dirty += len(items) - 1  # t_list.c: one change per element pushed
     return len(value)
 
 
@@ -281,6 +283,7 @@ def lrem_command(ctx: Ctx, argv: list[bytes]) -> int:
     value.clear()
     value.extend(kept)
     ctx.shrunk(argv[1], value)
+    ctx.machine.dirty += removed - 1  # one change per element removed, as Redis counts
     return removed
 
 
@@ -290,9 +293,11 @@ def ltrim_command(ctx: Ctx, argv: list[bytes]) -> Any:
     value = get_list(ctx, argv[1])
     if value is None:
         return OK
-    bounds = clamp_range(start, end, len(value))
+    length = len(value)
+    bounds = clamp_range(start, end, length)
     if bounds is None:
         ctx.delete(argv[1])
+        ctx.machine.dirty += length - 1  # one change per element removed, as below
         return OK
     start, end = bounds
     right = len(value) - 1 - end
@@ -300,8 +305,10 @@ def ltrim_command(ctx: Ctx, argv: list[bytes]) -> Any:
         value.popleft()
     for _ in range(right):
         value.pop()
-    if start or right:
-        ctx.modified(argv[1])
+    # t_list.c ltrimCommand signals the key even when it trims nothing (a WATCH fails)
+    # and counts one change per element removed.
+    ctx.signal(argv[1])
+    ctx.machine.dirty += start + right
     return OK
 
 
@@ -313,6 +320,7 @@ def _move(ctx: Ctx, source: bytes, target: bytes, from_left: bool, to_left: bool
     if value is None or not value:
         return None
     destination = get_list(ctx, target)
+    dirty = ctx.machine.dirty
     item = value.popleft() if from_left else value.pop()
     if source == target:
         # A rotation: the list is never empty in between.
@@ -321,6 +329,7 @@ def _move(ctx: Ctx, source: bytes, target: bytes, from_left: bool, to_left: bool
         return item
     ctx.shrunk(source, value)
     _push(ctx, target, destination, [item], to_left)
+    ctx.machine.dirty = dirty + 1  # t_list.c lmoveGenericCommand: one change for both keys
     return item
 
 

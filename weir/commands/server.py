@@ -24,16 +24,16 @@ def _flush_mode(argv: list[bytes]) -> None:
 def flushdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.machine.listener.db_replaced(ctx.db, None, ctx.now_ms)
+    ctx.machine.dirty += len(ctx.db)  # db.c emptyData: one change per key, expired or not
     ctx.db.clear()
-    ctx.machine.dirty += 1
     return OK
 
 
 @command("flushall", -1, "write", categories="@keyspace @dangerous")
 def flushall_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    ctx.machine.dirty += sum(len(db) for db in ctx.machine.dbs)  # one change per key
     ctx.machine.flush_all(ctx.now_ms)
-    ctx.machine.dirty += 1
     return OK
 
 
@@ -64,7 +64,7 @@ def swapdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
         machine.listener.db_replaced(b, a, ctx.now_ms)
         a.data, b.data = b.data, a.data
         a.expires, b.expires = b.expires, a.expires
-        machine.dirty += 1
+    machine.dirty += 1  # db.c swapdbCommand counts a change even for one database
     return OK
 
 

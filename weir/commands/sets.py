@@ -38,6 +38,8 @@ def sadd_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.put(key, value)
     elif added:
         ctx.modified(key)
+    if added:
+        ctx.machine.dirty += added - 1  # t_set.c: one change per member added
     return added
 
 
@@ -49,6 +51,7 @@ def srem_command(ctx: Ctx, argv: list[bytes]) -> int:
     removed = sum(1 for member in argv[2:] if value.remove(member))
     if removed:
         ctx.shrunk(argv[1], value)
+        ctx.machine.dirty += removed - 1  # one change per member, as Redis counts
     return removed
 
 
@@ -99,6 +102,7 @@ def spop_command(ctx: Ctx, argv: list[bytes]) -> Any:
     if count >= len(value):
         members = value.sorted_if_intset()
         ctx.delete(key)
+        ctx.machine.dirty += len(members) - 1  # t_set.c: one change per member popped
         return SetReply(members)
     rng = ctx.rng()
     popped = []
@@ -107,6 +111,7 @@ def spop_command(ctx: Ctx, argv: list[bytes]) -> Any:
         value.remove(member)
         popped.append(member)
     ctx.modified(key)
+    ctx.machine.dirty += count - 1
     return SetReply(popped)
 
 

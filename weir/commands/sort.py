@@ -127,6 +127,7 @@ def sort_generic(ctx: Ctx, argv: list[bytes], readonly: bool) -> Any:
         out = chosen
     if out:
         ctx.put(store, ListValue(out))
+        ctx.machine.dirty += len(out) - 1  # sort.c: one change per element stored
     else:
         ctx.delete(store)
     return len(out)

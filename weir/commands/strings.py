@@ -195,7 +195,7 @@ def _set_generic(
         return old if get else None
     ctx.put(key, value, keep_ttl=keep_ttl)
     if deadline_ms is not None:
-        ctx.set_expire(key, deadline_ms)
+        ctx.db.expires[key] = deadline_ms  # part of the same change: put() signalled it
     return old if get else OK
 
 

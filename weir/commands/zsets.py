@@ -348,6 +348,7 @@ def _zadd(ctx: Ctx, argv: list[bytes], incr_only: bool = False) -> Any:
                 ctx.put(key, value)
             else:
                 ctx.modified(key)
+            ctx.machine.dirty += added + updated - 1  # t_zset.c: one change per element
     if incr:
         return result if processed else None
     return added + updated if ch else added
@@ -372,6 +373,7 @@ def zrem_command(ctx: Ctx, argv: list[bytes]) -> int:
     removed = sum(1 for member in argv[2:] if value.remove(member))
     if removed:
         ctx.shrunk(argv[1], value)
+        ctx.machine.dirty += removed - 1  # one change per member, as Redis counts
     return removed
 
 
@@ -443,6 +445,7 @@ def _remove_span(ctx: Ctx, key: bytes, span: Callable[[ZSet], tuple[int, int]]) 
     for _, member in list(value.order.islice(begin, end)):
         value.remove(member)
     ctx.shrunk(key, value)
+    ctx.machine.dirty += end - begin - 1  # one change per member, as Redis counts
     return end - begin
 
 
@@ -478,6 +481,7 @@ def _pop(ctx: Ctx, key: bytes, value: ZSet, low: bool, count: int) -> list[list[
     for _, member in taken:
         value.remove(member)
     ctx.shrunk(key, value)
+    ctx.machine.dirty += len(taken) - 1  # one change per member, as Redis counts
     return [[member, score] for score, member in taken]
 
 

@@ -93,8 +93,9 @@ class Ctx:
             deadline = db.expires.get(key)
             if deadline is not None and deadline <= self.now_ms:
                 if self.applying:
+                    # Redis's expiry deletion touches WATCH but is no change for dirty.
                     db.delete(key)
-                    self.modified(key)
+                    self.signal(key)
                 return None
         return value
 
@@ -144,6 +145,11 @@ class Ctx:
         machine = self.machine
         machine.dirty += 1
         machine.listener.key_modified(self.dbi if db is None else db, key)
+
+    def signal(self, key: bytes) -> None:
+        """Touch `key` for WATCH and blocked clients without counting a change: Redis's
+        signalModifiedKey alone, as LTRIM does when it trims nothing."""
+        self.machine.listener.key_modified(self.dbi, key)
 
 
 class StateMachine:
