@@ -154,6 +154,30 @@ def test_bzpopmin_and_bzmpop_are_served(r: redis.Redis, connect: Callable[..., r
     assert mpop.result == [b"z", [[b"c", b"3"], [b"b", b"2"]]]
 
 
+def test_a_key_that_expires_during_the_transaction_serves_no_waiter(
+    r: redis.Redis, connect: Callable[..., redis.Redis]
+) -> None:
+    """list.tcl "MULTI + LPUSH + EXPIRE + DEBUG SLEEP on blocked client, key already expired"."""
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        blocked = connect()
+        client_id = blocked.client_id()
+        waiter = start(blocked, "BRPOP", "k", 0)
+        wait_blocked(r, 1)
+        pipe = r.pipeline(transaction=True)
+        pipe.rpush("k", "hello")
+        pipe.pexpire("k", 100)
+        pipe.execute_command("DEBUG", "SLEEP", "0.2")
+        assert pipe.execute() == [1, True, b"OK"]
+        assert "flags=b" in r.execute_command("CLIENT", "LIST", "ID", client_id).decode()
+        assert r.execute_command("CLIENT", "UNBLOCK", client_id) == 1
+        waiter.join(5)
+        assert waiter.result is None
+        assert r.exists("k") == 0
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
 def test_client_unblock(r: redis.Redis, connect: Callable[..., redis.Redis]) -> None:
     blocked = connect()
     client_id = blocked.client_id()

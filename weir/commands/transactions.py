@@ -89,6 +89,10 @@ def exec_command(client: Client, argv: list[bytes]) -> Any:
         if spec.session:
             # SELECT ran inside the entry; the connection follows it here.
             replies[i] = _run_session(client, spec, queued[i])
+    # Waiters are served after the whole transaction, at the time it ends: a key it
+    # pushed and gave a TTL that passed during a DEBUG SLEEP in it serves nobody.
+    if server.ready_keys:
+        server.serve_blocked()
     return replies
 
 

@@ -497,11 +497,11 @@ class Server:
         return reply
 
     def write_multi(self, client: Client, argvs: list[list[bytes]]) -> list[Any]:
+        """A transaction's state commands as one entry. The caller serves blocked clients
+        once the transaction's session commands ran too (Redis serves them after EXEC)."""
         self.check_writable()
         client.wrote = True
         replies: list[Any] = self.log.submit(client.db, argvs, self.now_ms(), multi=True)
-        if self.ready_keys:
-            self.serve_blocked()
         return replies
 
     def propose_internal(self, db: int, argv: list[bytes]) -> Any:
