@@ -191,6 +191,9 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("rename", [c("SET", "a", "1") + c("RENAME", "a", "b") + c("GET", "b") + c("RENAME", "zz", "b")]),
     ("renamenx", [c("MSET", "a", "1", "b", "2") + c("RENAMENX", "a", "b")]),
     ("dbsize-flushdb", [c("MSET", "a", "1", "b", "2") + c("DBSIZE") + c("FLUSHDB") + c("DBSIZE")]),
+    # DBSIZE is dictSize: a key past its deadline counts until something deletes it.
+    ("dbsize-counts-expired", [c("DEBUG", "SET-ACTIVE-EXPIRE", "0") + c("SET", "a", "1", "PX", "1") + c("SET", "b", "1") + c("DEBUG", "SLEEP", "0.01")
+                               + c("DBSIZE") + c("DEBUG", "SET-ACTIVE-EXPIRE", "1")]),
     ("keys-pattern", [c("MSET", "ab", "1", "ac", "2", "b", "3") + c("KEYS", "a[b]")]),
     ("scan-bad-cursor", [c("SCAN", "x")]),
     ("unlink-touch", [c("SET", "a", "1") + c("TOUCH", "a", "b") + c("UNLINK", "a", "b")]),
