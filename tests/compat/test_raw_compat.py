@@ -136,6 +136,13 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("getkeysandflags-set", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v")]),
     ("getkeysandflags-set-get", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "ex", "10", "GET")]),
     ("getkeysandflags-bitfield-ro", [c("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "overflow", "wrap", "get", "u8", "0")]),
+    # db.c sortGetKeys: the sorted key and the last STORE; BY, GET and LIMIT arguments are skipped.
+    ("getkeys-sort-last-store", [c("COMMAND", "GETKEYSANDFLAGS", "sort", "k", "STORE", "d1", "STORE", "d2")]),
+    ("getkeys-sort-by-get-store", [c("COMMAND", "GETKEYS", "sort", "k", "BY", "store", "GET", "store", "STORE", "d")]),
+    ("getkeys-sort-limit-store", [c("COMMAND", "GETKEYS", "sort", "k", "LIMIT", "store", "1", "STORE", "d")]),
+    ("getkeys-sort-store-store", [c("COMMAND", "GETKEYS", "sort", "k", "STORE", "store", "d") + c("COMMAND", "GETKEYS", "sort", "k", "STORE", "get", "x")]),
+    ("getkeys-sort-store-last-arg", [c("COMMAND", "GETKEYS", "sort", "k", "BY", "x", "STORE")]),
+    ("getkeys-sort-ro", [c("COMMAND", "GETKEYSANDFLAGS", "sort_ro", "k", "STORE", "d", "BY", "x", "GET", "y")]),
     ("getkeysandflags-bitfield-rw", [c("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "set", "u8", "0", "1")]),
     ("getkeysandflags-sort-store", [c("COMMAND", "GETKEYSANDFLAGS", "sort", "k", "by", "x", "get", "y", "store", "d")]),
     ("getkeysandflags-zunionstore", [c("COMMAND", "GETKEYSANDFLAGS", "zunionstore", "d", "2", "a", "b", "weights", "1", "2")]),
