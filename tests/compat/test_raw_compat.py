@@ -86,6 +86,10 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("bitfield-unchanged-watch", [c("SET", "k", "\x05") + c("WATCH", "k") + c("BITFIELD", "k", "SET", "u8", "0", "5", "INCRBY", "u8", "0", "0")
                                   + c("MULTI") + c("PING") + c("EXEC")]),
     ("ltrim-nothing-watch", [c("RPUSH", "k", "a") + c("WATCH", "k") + c("LTRIM", "k", "0", "-1") + c("MULTI") + c("PING") + c("EXEC")]),
+    # string.tcl "SETRANGE against integer-encoded key": encodings follow history.
+    ("setrange-encoding", [c("SET", "k", "1234") + c("OBJECT", "ENCODING", "k") + c("SETRANGE", "k", "0", "2") + c("OBJECT", "ENCODING", "k")
+                           + c("SET", "k", "1234") + c("SETRANGE", "k", "0", "") + c("OBJECT", "ENCODING", "k")
+                           + c("INCR", "k") + c("OBJECT", "ENCODING", "k") + c("APPEND", "k", "") + c("OBJECT", "ENCODING", "k")]),
     # pub/sub
     ("subscribe-resp2", [c("SUBSCRIBE", "a", "b"), c("UNSUBSCRIBE", "b", "a")]),
     # With no names, Redis unsubscribes in its hash table's order: one channel keeps it comparable.

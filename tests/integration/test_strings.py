@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from tests.compare import Command, assert_same
+from tests.compare import Command, assert_same, outcome
 
 SET_CASES: list[Command] = [
     ("SET", "s", "v"),
@@ -433,6 +433,38 @@ def test_encodings(r: redis.Redis, real: redis.Redis) -> None:
         client.set("lead", "012")
     for key in ("int", "emb", "raw", "neg", "lead"):
         assert r.object("encoding", key) == real.object("encoding", key), key
+
+
+# Redis's string encoding is a result of history: what APPEND, SETRANGE, SETBIT, BITFIELD
+# and BITOP write is raw even when short or numeric, until SET or INCR replaces it.
+ENCODING_HISTORIES: dict[str, list[tuple[str, ...]]] = {
+    "setrange-int": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "2")],
+    "setrange-empty-keeps-int": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "")],
+    "incr-after-setrange": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "2"), ("INCR", "k")],
+    "append-int": [("SET", "k", "1234"), ("APPEND", "k", "1")],
+    "append-empty": [("SET", "k", "1234"), ("APPEND", "k", "")],
+    "append-creates": [("APPEND", "k", "12")],
+    "setrange-creates": [("SETRANGE", "k", "0", "12")],
+    "setbit-unchanged": [("SET", "k", "abc"), ("SETBIT", "k", "1", "1")],
+    "setbit-creates": [("SETBIT", "k", "1", "0")],
+    "bitfield-get-only": [("SET", "k", "\x05"), ("BITFIELD", "k", "GET", "u8", "0")],
+    "bitfield-set-same": [("SET", "k", "\x05"), ("BITFIELD", "k", "SET", "u8", "0", "5")],
+    "bitfield-fail": [("SET", "k", "\xff"), ("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1")],
+    "bitop": [("SET", "j", "1"), ("BITOP", "OR", "k", "j")],
+    "copy-raw": [("SET", "j", "1"), ("APPEND", "j", "2"), ("COPY", "j", "k")],
+    "rename-raw": [("SET", "j", "1"), ("APPEND", "j", "2"), ("RENAME", "j", "k")],
+    "set-after-append": [("SET", "k", "abc"), ("APPEND", "k", "d"), ("SET", "k", "abc")],
+    "getset-after-append": [("SET", "k", "abc"), ("APPEND", "k", "d"), ("GETSET", "k", "12")],
+}
+
+
+@pytest.mark.parametrize("name", list(ENCODING_HISTORIES))
+def test_string_encoding_follows_history_like_redis(r: redis.Redis, real: redis.Redis, name: str) -> None:
+    for client in (r, real):
+        for command in ENCODING_HISTORIES[name]:
+            client.execute_command(*command)
+    for query in [("OBJECT", "ENCODING", "k"), ("OBJECT", "REFCOUNT", "k"), ("GET", "k"), ("TYPE", "k")]:
+        assert outcome(r, *query) == outcome(real, *query), query
 
 
 @pytest.mark.parametrize("command", [("GETRANGE", "k", "0"), ("SETEX", "k", "1"), ("MGET",), ("BITOP", "AND", "d")],

@@ -10,6 +10,7 @@ from weir.commands.strings import STRING_BYTES_MAX, get_string
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.state.machine import Ctx
+from weir.state.types import RawString
 
 BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERROR = (
@@ -28,6 +29,13 @@ def _bit_offset(raw: bytes, hash_allowed: bool = False, bits: int = 0) -> int:
     if offset < 0 or (offset >> 3) >= STRING_BYTES_MAX:
         raise CommandError(BIT_OFFSET_ERROR)
     return offset
+
+
+def _unshare(ctx: Ctx, key: bytes, value: bytes) -> None:
+    """Store `value` at key as a raw-encoded string without signalling a change, as
+    lookupStringForBitCommand leaves a string a write did not alter."""
+    if type(value) is not RawString:
+        ctx.db.data[key] = RawString(value)
 
 
 def _grown(ctx: Ctx, key: bytes, byte_count: int) -> bytes:
@@ -50,7 +58,9 @@ def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
     byte, mask = offset >> 3, 1 << (7 - (offset & 7))
     if current is not None and byte < len(current) and bool(current[byte] & mask) == on:
         # bitops.c setbitCommand: a bit already so, in a string that need not grow, is
-        # no write (no WATCH touched, no change counted).
+        # no write (no WATCH touched, no change counted); the string is unshared all the
+        # same, so it is raw-encoded from now on.
+        _unshare(ctx, argv[1], current)
         return on
     value = bytearray(_grown(ctx, argv[1], byte + 1))
     old = 1 if value[byte] & mask else 0
@@ -58,7 +68,7 @@ def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
         value[byte] |= mask
     else:
         value[byte] &= ~mask
-    ctx.put(argv[1], bytes(value), keep_ttl=exists)
+    ctx.put(argv[1], RawString(value), keep_ttl=exists)
     return old
 
 
@@ -185,7 +195,7 @@ def bitop_command(ctx: Ctx, argv: list[bytes]) -> int:
             result |= number
         else:
             result ^= number
-    ctx.put(argv[2], result.to_bytes(size, "big"))
+    ctx.put(argv[2], RawString(result.to_bytes(size, "big")))
     return size
 
 
@@ -313,11 +323,11 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
             changes += 1
         out.append(old if op.op == b"SET" else fitted)
     if changes:
-        ctx.put(argv[1], bytes(data), keep_ttl=exists)
+        ctx.put(argv[1], RawString(data), keep_ttl=exists)
         ctx.machine.dirty += changes - 1
-    elif writes and grown:
-        # Only FAILed writes: Redis has already made room for them, quietly.
-        ctx.db.data[argv[1]] = bytes(data)
+    elif writes:
+        # No field changed: Redis has still made room and unshared the string, quietly.
+        _unshare(ctx, argv[1], bytes(data))
     return out
 
 

@@ -480,7 +480,7 @@ def object_refcount_command(ctx: Ctx, argv: list[bytes]) -> int | None:
     value = ctx.lookup(argv[2])
     if value is None:
         return None
-    shared = type(value) is bytes and type_of(value).encoding(value, ctx.limits) == "int"
+    shared = type_of(value).encoding(value, ctx.limits) == "int"
     if shared and 0 <= int(value) < _SHARED_INTEGERS:
         return _SHARED_REFCOUNT
     return 1

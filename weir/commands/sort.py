@@ -12,7 +12,7 @@ from weir.errors import SYNTAX, CommandError, WrongTypeError
 from weir.state.lists import ListValue
 from weir.state.machine import Ctx
 from weir.state.sets import SetValue
-from weir.state.types import Hash
+from weir.state.types import Hash, is_string
 from weir.state.zset import ZSet
 
 
@@ -35,7 +35,7 @@ def lookup_pattern(ctx: Ctx, pattern: bytes, subject: bytes) -> bytes | None:
         return None
     if field is not None:
         return value.get(field) if type(value) is Hash else None
-    return value if type(value) is bytes else None
+    return value if is_string(value) else None
 
 
 def _score(raw: bytes | None) -> tuple[float, bool]:

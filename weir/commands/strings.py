@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from weir.commands.args import LONG_MAX, LONG_MIN, fits_long, parse_int
 from weir.commands.table import command
-from weir.errors import SYNTAX, CommandError
+from weir.errors import SYNTAX, CommandError, WrongTypeError
 from weir.resp.reply import OK
 from weir.state.machine import Ctx
-from weir.state.types import check_type
+from weir.state.types import RawString, is_string
 
 # Redis's proto-max-bulk-len default: the largest string a command may build.
 STRING_BYTES_MAX = 512 * 1024 * 1024
@@ -30,8 +30,11 @@ _OK: Final = OK
 
 
 def get_string(ctx: Ctx, key: bytes) -> bytes | None:
-    """The string at key, None if missing; WRONGTYPE for other types."""
-    return ctx.lookup_as(key, bytes)
+    """The string at key (bytes or RawString), None if missing; WRONGTYPE for other types."""
+    value = ctx.lookup(key)
+    if value is not None and type(value) is not bytes and type(value) is not RawString:
+        raise WrongTypeError()
+    return value
 
 
 def check_string_length(size: int) -> None:
@@ -189,8 +192,8 @@ def _set_generic(
     deadline_ms: int | None = None, keep_ttl: bool = False, get: bool = False,
 ) -> Any:
     old = ctx.lookup(key)
-    if get and old is not None and type(old) is not bytes:
-        check_type(old, bytes)
+    if get and old is not None and type(old) is not bytes and type(old) is not RawString:
+        raise WrongTypeError()
     if (nx and old is not None) or (xx and old is None):
         return old if get else None
     ctx.put(key, value, keep_ttl=keep_ttl)
@@ -267,7 +270,7 @@ def mget_command(ctx: Ctx, argv: list[bytes]) -> list[bytes | None]:
     ctx.prefetch(argv, 1, 1)
     for key in argv[1:]:
         value = ctx.lookup(key)
-        out.append(value if type(value) is bytes else None)
+        out.append(value if type(value) is bytes or type(value) is RawString else None)
     return out
 
 
@@ -303,7 +306,7 @@ def append_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.put(argv[1], argv[2])
         return len(argv[2])
     check_string_length(len(old) + len(argv[2]))
-    value = old + argv[2]
+    value = RawString(old + argv[2])
     ctx.put(argv[1], value, keep_ttl=True)
     return len(value)
 
@@ -410,7 +413,7 @@ def setrange_command(ctx: Ctx, argv: list[bytes]) -> int:
     base = old or b""
     if len(base) < offset:
         base += bytes(offset - len(base))
-    value = base[:offset] + patch + base[offset + len(patch) :]
+    value = RawString(base[:offset] + patch + base[offset + len(patch) :])
     ctx.put(argv[1], value, keep_ttl=True)
     return len(value)
 
@@ -422,7 +425,7 @@ def setrange_command(ctx: Ctx, argv: list[bytes]) -> int:
 def lcs_command(ctx: Ctx, argv: list[bytes]) -> Any:
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]"""
     first, second = ctx.lookup(argv[1]), ctx.lookup(argv[2])
-    if (first is not None and type(first) is not bytes) or (second is not None and type(second) is not bytes):
+    if (first is not None and not is_string(first)) or (second is not None and not is_string(second)):
         raise CommandError("ERR The specified keys must contain string values")
     a: bytes = first or b""
     b: bytes = second or b""
