@@ -121,6 +121,13 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("debug-digest-value-missing", [c("DEBUG", "DIGEST-VALUE", "nope", "nada")]),
     ("debug-digest-empty", [c("FLUSHALL") + c("DEBUG", "DIGEST")]),
     ("debug-quicklist-threshold", [c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1K"), c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "x")]),
+    # quicklistisSetPackedThreshold: 0 restores the default; memtoull reads "" and "kb" as 0.
+    ("debug-quicklist-threshold-bounds", [c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b")
+                                          + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "kb")
+                                          + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4095mb") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4096mb")
+                                          + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "-1") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")]),
+    ("config-memory-no-digits", [c("CONFIG", "SET", "maxmemory", "kb") + c("CONFIG", "GET", "maxmemory") + c("CONFIG", "SET", "maxmemory", "")
+                                 + c("CONFIG", "GET", "maxmemory") + c("CONFIG", "SET", "maxmemory", "0")]),
     ("memory-usage-missing", [c("MEMORY", "USAGE", "nope")]),
     ("memory-usage-syntax", [c("SET", "k", "v") + c("MEMORY", "USAGE", "k", "SAMPLES") + c("MEMORY", "USAGE", "k", "FOO")]),
     ("memory-usage-samples", [c("SET", "k", "v") + c("MEMORY", "USAGE", "k", "SAMPLES", "x") + c("MEMORY", "USAGE", "k", "SAMPLES", "-1")]),

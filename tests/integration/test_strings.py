@@ -471,3 +471,44 @@ def test_string_encoding_follows_history_like_redis(r: redis.Redis, real: redis.
                          ids=["getrange", "setex", "mget", "bitop"])
 def test_arity_errors(r: redis.Redis, real: redis.Redis, command: Command) -> None:
     assert_same(r, real, [command])
+
+
+def _debug_object(client: redis.Redis, key: str) -> dict[str, str]:
+    reply = client.execute_command("DEBUG", "OBJECT", key)
+    text = reply.decode() if isinstance(reply, bytes) else str(reply)
+    return dict(field.split(":", 1) for field in text.split()[1:])
+
+
+@pytest.mark.parametrize("server", ["weir", "redis"])
+def test_incr_uses_shared_objects_in_the_0_9999_range(r: redis.Redis, real: redis.Redis, server: str) -> None:
+    """incr.tcl "INCR uses shared objects in the 0-9999 range"."""
+    r = r if server == "weir" else real
+    r.set("foo", -1)
+    r.incr("foo")
+    assert r.object("refcount", "foo") > 1
+    assert int(_debug_object(r, "foo")["refcount"]) > 1
+    r.set("foo", 9998)
+    r.incr("foo")
+    assert r.object("refcount", "foo") > 1
+    r.incr("foo")
+    assert r.object("refcount", "foo") == 1
+    assert _debug_object(r, "foo")["refcount"] == "1"
+
+
+@pytest.mark.parametrize("server", ["weir", "redis"])
+def test_incr_and_append_modify_objects_in_place(r: redis.Redis, real: redis.Redis, server: str) -> None:
+    """incr.tcl "INCR can modify objects in-place"; APPEND to a raw string keeps its address too."""
+    r = r if server == "weir" else real
+    r.set("foo", 20000)
+    r.incr("foo")
+    assert r.object("refcount", "foo") == 1
+    old = _debug_object(r, "foo")["at"]
+    r.incr("foo")
+    assert _debug_object(r, "foo")["at"] == old
+    r.set("s", "abc")
+    embedded = _debug_object(r, "s")["at"]
+    r.append("s", "d")
+    raw = _debug_object(r, "s")["at"]
+    assert raw != embedded
+    r.append("s", "e")
+    assert _debug_object(r, "s")["at"] == raw

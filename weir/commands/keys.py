@@ -478,12 +478,16 @@ def object_idletime_command(ctx: Ctx, argv: list[bytes]) -> int | None:
 @command("refcount", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_refcount_command(ctx: Ctx, argv: list[bytes]) -> int | None:
     value = ctx.lookup(argv[2])
-    if value is None:
-        return None
-    shared = type_of(value).encoding(value, ctx.limits) == "int"
-    if shared and 0 <= int(value) < _SHARED_INTEGERS:
-        return _SHARED_REFCOUNT
-    return 1
+    return None if value is None else refcount_of(value, type_of(value).encoding(value, ctx.limits))
+
+
+def is_shared_integer(value: Any, encoding: str) -> bool:
+    """Redis keeps 0-9999 as shared integer objects (server.c createSharedObjects)."""
+    return encoding == "int" and 0 <= int(value) < _SHARED_INTEGERS
+
+
+def refcount_of(value: Any, encoding: str) -> int:
+    return _SHARED_REFCOUNT if is_shared_integer(value, encoding) else 1
 
 
 _OBJECT_HELP = [
