@@ -439,6 +439,10 @@ def test_encodings(r: redis.Redis, real: redis.Redis) -> None:
 # and BITOP write is raw even when short or numeric, until SET or INCR replaces it.
 ENCODING_HISTORIES: dict[str, list[tuple[str, ...]]] = {
     "setrange-int": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "2")],
+    "incrbyfloat-integral": [("SET", "k", "1"), ("INCRBYFLOAT", "k", "2")],
+    "incrbyfloat-then-incr": [("SET", "k", "1"), ("INCRBYFLOAT", "k", "2"), ("INCR", "k")],
+    "incrbyfloat-then-append": [("INCRBYFLOAT", "k", "2.5"), ("APPEND", "k", "1")],
+    "incrbyfloat-then-setbit": [("INCRBYFLOAT", "k", "2.5"), ("SETBIT", "k", "0", "0")],
     "setrange-empty-keeps-int": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "")],
     "incr-after-setrange": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "2"), ("INCR", "k")],
     "append-int": [("SET", "k", "1234"), ("APPEND", "k", "1")],

@@ -18,7 +18,7 @@ from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError, WrongTypeError
 from weir.resp.reply import OK
 from weir.state.machine import Ctx
-from weir.state.types import RawString, is_string
+from weir.state.types import FloatString, RawString, is_string
 
 # Redis's proto-max-bulk-len default: the largest string a command may build.
 STRING_BYTES_MAX = 512 * 1024 * 1024
@@ -32,7 +32,7 @@ _OK: Final = OK
 def get_string(ctx: Ctx, key: bytes) -> bytes | None:
     """The string at key (bytes or RawString), None if missing; WRONGTYPE for other types."""
     value = ctx.lookup(key)
-    if value is not None and type(value) is not bytes and type(value) is not RawString:
+    if value is not None and type(value) is not bytes and not isinstance(value, RawString):
         raise WrongTypeError()
     return value
 
@@ -192,7 +192,7 @@ def _set_generic(
     deadline_ms: int | None = None, keep_ttl: bool = False, get: bool = False,
 ) -> Any:
     old = ctx.lookup(key)
-    if get and old is not None and type(old) is not bytes and type(old) is not RawString:
+    if get and old is not None and not is_string(old):
         raise WrongTypeError()
     if (nx and old is not None) or (xx and old is None):
         return old if get else None
@@ -270,7 +270,7 @@ def mget_command(ctx: Ctx, argv: list[bytes]) -> list[bytes | None]:
     ctx.prefetch(argv, 1, 1)
     for key in argv[1:]:
         value = ctx.lookup(key)
-        out.append(value if type(value) is bytes or type(value) is RawString else None)
+        out.append(value if type(value) is bytes or isinstance(value, RawString) else None)
     return out
 
 
@@ -364,7 +364,7 @@ def incrbyfloat_command(ctx: Ctx, argv: list[bytes]) -> bytes:
     if result is None:
         raise CommandError(NAN_OR_INF)
     text = format_long_double(result)
-    ctx.put(argv[1], text, keep_ttl=True)
+    ctx.put(argv[1], FloatString(text), keep_ttl=True)
     return text
 
 

@@ -89,16 +89,28 @@ class RawString(bytes):
     __slots__ = ()
 
 
+class FloatString(RawString):
+    """INCRBYFLOAT's result: Redis builds it with createStringObject, never as an integer,
+    so it reports embstr up to 44 bytes and raw beyond, whatever its digits."""
+
+    __slots__ = ()
+
+
 def is_string(value: Any) -> bool:
-    return type(value) is bytes or type(value) is RawString
+    return type(value) is bytes or isinstance(value, RawString)
 
 
 def _raw_encoding(value: RawString, limits: EncodingLimits) -> str:
     return "raw"
 
 
-# Same name and tag as bytes (TYPE, snapshots, digests alike); only its encoding differs.
+def _float_encoding(value: FloatString, limits: EncodingLimits) -> str:
+    return "embstr" if len(value) <= 44 else "raw"
+
+
+# Same name and tag as bytes (TYPE, snapshots, digests alike); only their encodings differ.
 BY_CLASS[RawString] = ValueType("string", 0, bytes, RawString, _raw_encoding)
+BY_CLASS[FloatString] = ValueType("string", 0, bytes, FloatString, _float_encoding)
 
 
 # --- hashes --------------------------------------------------------------------
