@@ -81,6 +81,15 @@ CASES: list[tuple[str, list[bytes]]] = [
                                        + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC")]),
     ("swapdb-watch-live-for-missing", [c("FLUSHALL") + c("SELECT", "1") + c("SET", "x", "1") + c("WATCH", "x")
                                        + c("SWAPDB", "0", "1") + c("MULTI") + c("PING") + c("EXEC")]),
+    # A write that changes nothing touches no WATCH (SETBIT, BITFIELD), but LTRIM always does.
+    ("setbit-unchanged-watch", [c("SETBIT", "k", "3", "1") + c("WATCH", "k") + c("SETBIT", "k", "3", "1") + c("MULTI") + c("PING") + c("EXEC")]),
+    ("bitfield-unchanged-watch", [c("SET", "k", "\x05") + c("WATCH", "k") + c("BITFIELD", "k", "SET", "u8", "0", "5", "INCRBY", "u8", "0", "0")
+                                  + c("MULTI") + c("PING") + c("EXEC")]),
+    ("ltrim-nothing-watch", [c("RPUSH", "k", "a") + c("WATCH", "k") + c("LTRIM", "k", "0", "-1") + c("MULTI") + c("PING") + c("EXEC")]),
+    # string.tcl "SETRANGE against integer-encoded key": encodings follow history.
+    ("setrange-encoding", [c("SET", "k", "1234") + c("OBJECT", "ENCODING", "k") + c("SETRANGE", "k", "0", "2") + c("OBJECT", "ENCODING", "k")
+                           + c("SET", "k", "1234") + c("SETRANGE", "k", "0", "") + c("OBJECT", "ENCODING", "k")
+                           + c("INCR", "k") + c("OBJECT", "ENCODING", "k") + c("APPEND", "k", "") + c("OBJECT", "ENCODING", "k")]),
     # pub/sub
     ("subscribe-resp2", [c("SUBSCRIBE", "a", "b"), c("UNSUBSCRIBE", "b", "a")]),
     # With no names, Redis unsubscribes in its hash table's order: one channel keeps it comparable.
@@ -112,6 +121,13 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("debug-digest-value-missing", [c("DEBUG", "DIGEST-VALUE", "nope", "nada")]),
     ("debug-digest-empty", [c("FLUSHALL") + c("DEBUG", "DIGEST")]),
     ("debug-quicklist-threshold", [c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1K"), c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "x")]),
+    # quicklistisSetPackedThreshold: 0 restores the default; memtoull reads "" and "kb" as 0.
+    ("debug-quicklist-threshold-bounds", [c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b")
+                                          + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "kb")
+                                          + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4095mb") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4096mb")
+                                          + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "-1") + c("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")]),
+    ("config-memory-no-digits", [c("CONFIG", "SET", "maxmemory", "kb") + c("CONFIG", "GET", "maxmemory") + c("CONFIG", "SET", "maxmemory", "")
+                                 + c("CONFIG", "GET", "maxmemory") + c("CONFIG", "SET", "maxmemory", "0")]),
     ("memory-usage-missing", [c("MEMORY", "USAGE", "nope")]),
     ("memory-usage-syntax", [c("SET", "k", "v") + c("MEMORY", "USAGE", "k", "SAMPLES") + c("MEMORY", "USAGE", "k", "FOO")]),
     ("memory-usage-samples", [c("SET", "k", "v") + c("MEMORY", "USAGE", "k", "SAMPLES", "x") + c("MEMORY", "USAGE", "k", "SAMPLES", "-1")]),
@@ -148,6 +164,13 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("getkeysandflags-set", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v")]),
     ("getkeysandflags-set-get", [c("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "ex", "10", "GET")]),
     ("getkeysandflags-bitfield-ro", [c("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "overflow", "wrap", "get", "u8", "0")]),
+    # db.c sortGetKeys: the sorted key and the last STORE; BY, GET and LIMIT arguments are skipped.
+    ("getkeys-sort-last-store", [c("COMMAND", "GETKEYSANDFLAGS", "sort", "k", "STORE", "d1", "STORE", "d2")]),
+    ("getkeys-sort-by-get-store", [c("COMMAND", "GETKEYS", "sort", "k", "BY", "store", "GET", "store", "STORE", "d")]),
+    ("getkeys-sort-limit-store", [c("COMMAND", "GETKEYS", "sort", "k", "LIMIT", "store", "1", "STORE", "d")]),
+    ("getkeys-sort-store-store", [c("COMMAND", "GETKEYS", "sort", "k", "STORE", "store", "d") + c("COMMAND", "GETKEYS", "sort", "k", "STORE", "get", "x")]),
+    ("getkeys-sort-store-last-arg", [c("COMMAND", "GETKEYS", "sort", "k", "BY", "x", "STORE")]),
+    ("getkeys-sort-ro", [c("COMMAND", "GETKEYSANDFLAGS", "sort_ro", "k", "STORE", "d", "BY", "x", "GET", "y")]),
     ("getkeysandflags-bitfield-rw", [c("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "set", "u8", "0", "1")]),
     ("getkeysandflags-sort-store", [c("COMMAND", "GETKEYSANDFLAGS", "sort", "k", "by", "x", "get", "y", "store", "d")]),
     ("getkeysandflags-zunionstore", [c("COMMAND", "GETKEYSANDFLAGS", "zunionstore", "d", "2", "a", "b", "weights", "1", "2")]),
@@ -235,6 +258,9 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("rename", [c("SET", "a", "1") + c("RENAME", "a", "b") + c("GET", "b") + c("RENAME", "zz", "b")]),
     ("renamenx", [c("MSET", "a", "1", "b", "2") + c("RENAMENX", "a", "b")]),
     ("dbsize-flushdb", [c("MSET", "a", "1", "b", "2") + c("DBSIZE") + c("FLUSHDB") + c("DBSIZE")]),
+    # DBSIZE is dictSize: a key past its deadline counts until something deletes it.
+    ("dbsize-counts-expired", [c("DEBUG", "SET-ACTIVE-EXPIRE", "0") + c("SET", "a", "1", "PX", "1") + c("SET", "b", "1") + c("DEBUG", "SLEEP", "0.01")
+                               + c("DBSIZE") + c("DEBUG", "SET-ACTIVE-EXPIRE", "1")]),
     ("keys-pattern", [c("MSET", "ab", "1", "ac", "2", "b", "3") + c("KEYS", "a[b]")]),
     ("scan-bad-cursor", [c("SCAN", "x")]),
     ("unlink-touch", [c("SET", "a", "1") + c("TOUCH", "a", "b") + c("UNLINK", "a", "b")]),

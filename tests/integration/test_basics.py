@@ -144,3 +144,90 @@ def test_reset_drops_shard_subscriptions(weir_proc: ServerProcess) -> None:
     assert reply == (
         b"*3\r\n$10\r\nssubscribe\r\n$1\r\na\r\n:1\r\n+RESET\r\n*2\r\n$1\r\na\r\n:0\r\n$-1\r\n"
     )
+
+
+# (setup, write): Redis signals the key (a WATCH fails) and counts dirty changes per
+# command family in its own way, including writes that change nothing.
+WRITE_EFFECT_CASES: dict[str, tuple[list[tuple[str, ...]], tuple[str, ...]]] = {
+    "setbit-unchanged": ([("SETBIT", "k", "3", "1")], ("SETBIT", "k", "3", "1")),
+    "setbit-unchanged-zero": ([("SETBIT", "k", "3", "1")], ("SETBIT", "k", "2", "0")),
+    "setbit-grows-with-zero": ([("SETBIT", "k", "3", "1")], ("SETBIT", "k", "100", "0")),
+    "setbit-creates-with-zero": ([], ("SETBIT", "k", "3", "0")),
+    "bitfield-set-same": ([("SET", "k", "\x05")], ("BITFIELD", "k", "SET", "u8", "0", "5")),
+    "bitfield-incrby-zero": ([("SET", "k", "\x05")], ("BITFIELD", "k", "INCRBY", "u8", "0", "0")),
+    "bitfield-two-changes": ([("SET", "k", "\x05")], ("BITFIELD", "k", "INCRBY", "u8", "0", "1", "INCRBY", "u8", "0", "-1")),
+    "bitfield-only-fail": ([("SET", "k", "\xff")], ("BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "i8", "0", "1000")),
+    "bitfield-fail-creates": ([], ("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1000")),
+    "bitfield-grows-with-zero": ([("SET", "k", "\x05")], ("BITFIELD", "k", "SET", "u8", "16", "0")),
+    "ltrim-nothing": ([("RPUSH", "k", "a", "b")], ("LTRIM", "k", "0", "-1")),
+    "ltrim-two": ([("RPUSH", "k", "a", "b", "c")], ("LTRIM", "k", "1", "1")),
+    "ltrim-all": ([("RPUSH", "k", "a", "b", "c")], ("LTRIM", "k", "5", "6")),
+    "ltrim-missing": ([], ("LTRIM", "k", "0", "-1")),
+    "lrem-nothing": ([("RPUSH", "k", "a")], ("LREM", "k", "0", "b")),
+    "lrem-two": ([("RPUSH", "k", "a", "b", "a")], ("LREM", "k", "0", "a")),
+    "lpush-three": ([], ("LPUSH", "k", "a", "b", "c")),
+    "lpop-count": ([("RPUSH", "k", "a", "b", "c")], ("LPOP", "k", "2")),
+    "lmpop-count": ([("RPUSH", "k", "a", "b", "c")], ("LMPOP", "1", "k", "LEFT", "COUNT", "2")),
+    "lmove-new-target": ([("RPUSH", "a", "x")], ("LMOVE", "a", "k", "LEFT", "LEFT")),
+    "sadd-existing": ([("SADD", "k", "a")], ("SADD", "k", "a")),
+    "sadd-three": ([("SADD", "k", "a")], ("SADD", "k", "a", "b", "c", "d")),
+    "srem-nothing": ([("SADD", "k", "a")], ("SREM", "k", "b")),
+    "srem-two": ([("SADD", "k", "a", "b", "c")], ("SREM", "k", "a", "b", "x")),
+    "spop-all": ([("SADD", "k", "a", "b", "c")], ("SPOP", "k", "5")),
+    "smove-new-target": ([("SADD", "a", "x", "y")], ("SMOVE", "a", "k", "x")),
+    "hset-same": ([("HSET", "k", "f", "v")], ("HSET", "k", "f", "v")),
+    "hset-three-same": ([("HSET", "k", "a", "1", "b", "2", "c", "3")], ("HSET", "k", "a", "1", "b", "2", "c", "3")),
+    "hset-new": ([], ("HSET", "k", "f", "2")),
+    "hincrby-new": ([], ("HINCRBY", "k", "f", "2")),
+    "hsetnx-existing": ([("HSET", "k", "f", "v")], ("HSETNX", "k", "f", "x")),
+    "hdel-two": ([("HSET", "k", "a", "1", "b", "2", "c", "3")], ("HDEL", "k", "a", "b", "x")),
+    "zadd-same": ([("ZADD", "k", "1", "a")], ("ZADD", "k", "1", "a")),
+    "zadd-new-and-updated": ([("ZADD", "k", "1", "a")], ("ZADD", "k", "2", "a", "1", "b", "1", "c")),
+    "zrem-two": ([("ZADD", "k", "1", "a", "2", "b", "3", "c")], ("ZREM", "k", "a", "b", "x")),
+    "zremrangebyrank-two": ([("ZADD", "k", "1", "a", "2", "b", "3", "c")], ("ZREMRANGEBYRANK", "k", "0", "1")),
+    "zpopmin-two": ([("ZADD", "k", "1", "a", "2", "b", "3", "c")], ("ZPOPMIN", "k", "2")),
+    "expire-same": ([("SET", "k", "v"), ("EXPIRE", "k", "100")], ("EXPIRE", "k", "100")),
+    "persist-no-ttl": ([("SET", "k", "v")], ("PERSIST", "k")),
+    "setrange-empty": ([("SET", "k", "v")], ("SETRANGE", "k", "0", "")),
+    "append-empty": ([("SET", "k", "v")], ("APPEND", "k", "")),
+    "set-ex": ([], ("SET", "k", "v", "EX", "100")),
+    "setex": ([], ("SETEX", "k", "100", "v")),
+    "rename-with-ttl": ([("SET", "a", "1", "EX", "100")], ("RENAME", "a", "k")),
+    "copy-replace": ([("SET", "a", "1"), ("SET", "k", "2")], ("COPY", "a", "k", "REPLACE")),
+    "move-with-ttl": ([("SET", "k", "1", "EX", "100")], ("MOVE", "k", "1")),
+    "sort-store": ([("RPUSH", "a", "1", "2")], ("SORT", "a", "STORE", "k")),
+    "flushdb-two": ([("SET", "k", "1"), ("SET", "a", "1")], ("FLUSHDB",)),
+    "flushdb-empty": ([], ("FLUSHDB",)),
+    "swapdb-same": ([("SET", "k", "1")], ("SWAPDB", "0", "0")),
+}
+
+
+def _write_effect(client: redis.Redis, setup: list[tuple[str, ...]], write: tuple[str, ...]) -> tuple[int, bool]:
+    """How much `write` grows dirty, and whether it makes a WATCH on k fail."""
+    for command in setup:
+        client.execute_command(*command)
+    before = client.info("persistence")["rdb_changes_since_last_save"]
+    client.execute_command("WATCH", "k")
+    client.execute_command(*write)
+    dirty = client.info("persistence")["rdb_changes_since_last_save"] - before
+    client.execute_command("MULTI")
+    client.execute_command("PING")
+    return dirty, client.execute_command("EXEC") is None
+
+
+@pytest.mark.parametrize("name", list(WRITE_EFFECT_CASES))
+def test_watch_and_dirty_follow_redis(r: redis.Redis, real: redis.Redis, name: str) -> None:
+    setup, write = WRITE_EFFECT_CASES[name]
+    assert _write_effect(r, setup, write) == _write_effect(real, setup, write)
+
+
+def test_expiry_deletion_touches_watch_but_not_dirty(r: redis.Redis) -> None:
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        r.set("k", "1", px=1)
+        time.sleep(0.01)
+        before = r.info("persistence")["rdb_changes_since_last_save"]
+        assert r.delete("k") == 0  # deletes the expired key on the way
+        assert r.info("persistence")["rdb_changes_since_last_save"] == before
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")

@@ -154,6 +154,70 @@ def test_bzpopmin_and_bzmpop_are_served(r: redis.Redis, connect: Callable[..., r
     assert mpop.result == [b"z", [[b"c", b"3"], [b"b", b"2"]]]
 
 
+def test_a_key_that_expires_during_the_transaction_serves_no_waiter(
+    r: redis.Redis, connect: Callable[..., redis.Redis]
+) -> None:
+    """list.tcl "MULTI + LPUSH + EXPIRE + DEBUG SLEEP on blocked client, key already expired"."""
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        blocked = connect()
+        client_id = blocked.client_id()
+        waiter = start(blocked, "BRPOP", "k", 0)
+        wait_blocked(r, 1)
+        pipe = r.pipeline(transaction=True)
+        pipe.rpush("k", "hello")
+        pipe.pexpire("k", 100)
+        pipe.execute_command("DEBUG", "SLEEP", "0.2")
+        assert pipe.execute() == [1, True, b"OK"]
+        assert "flags=b" in r.execute_command("CLIENT", "LIST", "ID", client_id).decode()
+        assert r.execute_command("CLIENT", "UNBLOCK", client_id) == 1
+        waiter.join(5)
+        assert waiter.result is None
+        assert r.exists("k") == 0
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_a_key_turned_into_another_type_serves_no_waiter(
+    r: redis.Redis, connect: Callable[..., redis.Redis]
+) -> None:
+    """list.tcl "LPUSH + DEL + SET should not awake blocked client"; BZPOPMIN likewise on a list."""
+    waiter = start(connect(), "BLPOP", "list", 0)
+    zwaiter = start(connect(), "BZPOPMIN", "list", 0)
+    wait_blocked(r, 2)
+    pipe = r.pipeline(transaction=True)
+    pipe.lpush("list", "a")
+    pipe.delete("list")
+    pipe.set("list", "foo")
+    pipe.execute()
+    r.delete("list")
+    r.lpush("list", "b")
+    waiter.join(5)
+    assert waiter.result == (b"list", b"b")
+    assert zwaiter.result == "pending"
+    r.zadd("list", {"m": 1})
+    zwaiter.join(5)
+    assert zwaiter.result == (b"list", b"m", 1.0)
+
+
+def test_a_waiter_is_served_from_the_key_that_woke_it(r: redis.Redis, connect: Callable[..., redis.Redis]) -> None:
+    """Its other keys may hold anything, and the first key readied wins, as in Redis."""
+    waiter = start(connect(), "BLPOP", "empty", "k1", "k2", 0)
+    wait_blocked(r, 1)
+    r.set("k1", "a string")
+    r.rpush("k2", "x")
+    waiter.join(5)
+    assert waiter.result == (b"k2", b"x")
+    waiter = start(connect(), "BLMPOP", 0, 2, "k3", "k4", "LEFT", "COUNT", 2)
+    wait_blocked(r, 1)
+    pipe = r.pipeline(transaction=True)
+    pipe.rpush("k4", "c", "d", "e")
+    pipe.rpush("k3", "f")
+    pipe.execute()
+    waiter.join(5)
+    assert waiter.result == [b"k4", [b"c", b"d"]]
+
+
 def test_client_unblock(r: redis.Redis, connect: Callable[..., redis.Redis]) -> None:
     blocked = connect()
     client_id = blocked.client_id()

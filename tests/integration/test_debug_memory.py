@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import redis
 
+from tests.compare import outcome
+
 ZERO = b"0" * 40
 
 
@@ -72,3 +74,17 @@ def test_memory_stats(r: redis.Redis) -> None:
     assert "db.0" in stats
     assert r.execute_command("MEMORY", "DOCTOR")
     assert r.execute_command("MEMORY", "PURGE") in (True, b"OK")
+
+
+def test_quicklist_packed_threshold_accepts_what_redis_does(r: redis.Redis, real: redis.Redis) -> None:
+    """list.tcl sets the threshold to 1b and restores it with 0 around its plain-node tests."""
+    for size in ("1b", "0", "", "kb", "4095mb", "4096mb", "-1", "1.5"):
+        assert outcome(r, "DEBUG", "QUICKLIST-PACKED-THRESHOLD", size) == outcome(
+            real, "DEBUG", "QUICKLIST-PACKED-THRESHOLD", size), size
+    assert r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b")
+    big = [letter * 500 for letter in "abcd"]
+    r.lpush("list", *big)
+    r.linsert("list", "after", big[3], "e" * 500)
+    assert r.lpop("list") == b"d" * 500
+    assert r.lpop("list") == b"e" * 500
+    assert r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")

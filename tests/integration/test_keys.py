@@ -346,3 +346,23 @@ def test_reads_and_subcommands_inside_multi(r: redis.Redis) -> None:
     r.execute_command("SELECT", 3)
     assert r.hgetall("h2") == {b"a": b"1"}
     r.execute_command("SELECT", 0)
+
+
+def test_dbsize_and_info_keyspace_count_expired_keys_not_yet_deleted(r: redis.Redis, real: redis.Redis) -> None:
+    for client in (r, real):
+        client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        for client in (r, real):
+            client.set("gone", "1", px=1)
+            client.set("later", "1", ex=100)
+            client.set("kept", "1")
+        time.sleep(0.01)
+        for client in (r, real):
+            assert client.dbsize() == 3
+            keyspace = client.info("keyspace")["db0"]
+            assert (keyspace["keys"], keyspace["expires"]) == (3, 2)
+            assert sorted(client.keys("*")) == [b"kept", b"later"]
+            assert client.randomkey() in (b"kept", b"later")
+    finally:
+        for client in (r, real):
+            client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")

@@ -29,3 +29,17 @@ CASES = [
 
 def test_sort_matches_redis(r: redis.Redis, real: redis.Redis) -> None:
     same(r, real, SETUP + CASES)
+
+
+def test_getkeys_for_sort_matches_redis(r: redis.Redis, real: redis.Redis) -> None:
+    """sortGetKeys: the sorted key and the last STORE; BY/GET/LIMIT arguments are skipped."""
+    cases = [
+        ("k", "STORE", "d1", "STORE", "d2"),
+        ("k", "BY", "store", "GET", "store", "STORE", "d"),
+        ("k", "LIMIT", "store", "1", "ALPHA", "STORE", "d", "DESC"),
+        ("k", "STORE", "store", "d"),
+        ("k", "GET", "#", "STORE"),
+    ]
+    for args in cases:
+        assert r.command_getkeys("SORT", *args) == real.command_getkeys("SORT", *args), args
+        assert r.command_getkeys("SORT_RO", *args) == real.command_getkeys("SORT_RO", *args) == ["k"], args

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from tests.compare import Command, assert_same
+from tests.compare import Command, assert_same, outcome
 
 SET_CASES: list[Command] = [
     ("SET", "s", "v"),
@@ -435,7 +435,84 @@ def test_encodings(r: redis.Redis, real: redis.Redis) -> None:
         assert r.object("encoding", key) == real.object("encoding", key), key
 
 
+# Redis's string encoding is a result of history: what APPEND, SETRANGE, SETBIT, BITFIELD
+# and BITOP write is raw even when short or numeric, until SET or INCR replaces it.
+ENCODING_HISTORIES: dict[str, list[tuple[str, ...]]] = {
+    "setrange-int": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "2")],
+    "incrbyfloat-integral": [("SET", "k", "1"), ("INCRBYFLOAT", "k", "2")],
+    "incrbyfloat-then-incr": [("SET", "k", "1"), ("INCRBYFLOAT", "k", "2"), ("INCR", "k")],
+    "incrbyfloat-then-append": [("INCRBYFLOAT", "k", "2.5"), ("APPEND", "k", "1")],
+    "incrbyfloat-then-setbit": [("INCRBYFLOAT", "k", "2.5"), ("SETBIT", "k", "0", "0")],
+    "setrange-empty-keeps-int": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "")],
+    "incr-after-setrange": [("SET", "k", "1234"), ("SETRANGE", "k", "0", "2"), ("INCR", "k")],
+    "append-int": [("SET", "k", "1234"), ("APPEND", "k", "1")],
+    "append-empty": [("SET", "k", "1234"), ("APPEND", "k", "")],
+    "append-creates": [("APPEND", "k", "12")],
+    "setrange-creates": [("SETRANGE", "k", "0", "12")],
+    "setbit-unchanged": [("SET", "k", "abc"), ("SETBIT", "k", "1", "1")],
+    "setbit-creates": [("SETBIT", "k", "1", "0")],
+    "bitfield-get-only": [("SET", "k", "\x05"), ("BITFIELD", "k", "GET", "u8", "0")],
+    "bitfield-set-same": [("SET", "k", "\x05"), ("BITFIELD", "k", "SET", "u8", "0", "5")],
+    "bitfield-fail": [("SET", "k", "\xff"), ("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1")],
+    "bitop": [("SET", "j", "1"), ("BITOP", "OR", "k", "j")],
+    "copy-raw": [("SET", "j", "1"), ("APPEND", "j", "2"), ("COPY", "j", "k")],
+    "rename-raw": [("SET", "j", "1"), ("APPEND", "j", "2"), ("RENAME", "j", "k")],
+    "set-after-append": [("SET", "k", "abc"), ("APPEND", "k", "d"), ("SET", "k", "abc")],
+    "getset-after-append": [("SET", "k", "abc"), ("APPEND", "k", "d"), ("GETSET", "k", "12")],
+}
+
+
+@pytest.mark.parametrize("name", list(ENCODING_HISTORIES))
+def test_string_encoding_follows_history_like_redis(r: redis.Redis, real: redis.Redis, name: str) -> None:
+    for client in (r, real):
+        for command in ENCODING_HISTORIES[name]:
+            client.execute_command(*command)
+    for query in [("OBJECT", "ENCODING", "k"), ("OBJECT", "REFCOUNT", "k"), ("GET", "k"), ("TYPE", "k")]:
+        assert outcome(r, *query) == outcome(real, *query), query
+
+
 @pytest.mark.parametrize("command", [("GETRANGE", "k", "0"), ("SETEX", "k", "1"), ("MGET",), ("BITOP", "AND", "d")],
                          ids=["getrange", "setex", "mget", "bitop"])
 def test_arity_errors(r: redis.Redis, real: redis.Redis, command: Command) -> None:
     assert_same(r, real, [command])
+
+
+def _debug_object(client: redis.Redis, key: str) -> dict[str, str]:
+    reply = client.execute_command("DEBUG", "OBJECT", key)
+    text = reply.decode() if isinstance(reply, bytes) else str(reply)
+    return dict(field.split(":", 1) for field in text.split()[1:])
+
+
+@pytest.mark.parametrize("server", ["weir", "redis"])
+def test_incr_uses_shared_objects_in_the_0_9999_range(r: redis.Redis, real: redis.Redis, server: str) -> None:
+    """incr.tcl "INCR uses shared objects in the 0-9999 range"."""
+    r = r if server == "weir" else real
+    r.set("foo", -1)
+    r.incr("foo")
+    assert r.object("refcount", "foo") > 1
+    assert int(_debug_object(r, "foo")["refcount"]) > 1
+    r.set("foo", 9998)
+    r.incr("foo")
+    assert r.object("refcount", "foo") > 1
+    r.incr("foo")
+    assert r.object("refcount", "foo") == 1
+    assert _debug_object(r, "foo")["refcount"] == "1"
+
+
+@pytest.mark.parametrize("server", ["weir", "redis"])
+def test_incr_and_append_modify_objects_in_place(r: redis.Redis, real: redis.Redis, server: str) -> None:
+    """incr.tcl "INCR can modify objects in-place"; APPEND to a raw string keeps its address too."""
+    r = r if server == "weir" else real
+    r.set("foo", 20000)
+    r.incr("foo")
+    assert r.object("refcount", "foo") == 1
+    old = _debug_object(r, "foo")["at"]
+    r.incr("foo")
+    assert _debug_object(r, "foo")["at"] == old
+    r.set("s", "abc")
+    embedded = _debug_object(r, "s")["at"]
+    r.append("s", "d")
+    raw = _debug_object(r, "s")["at"]
+    assert raw != embedded
+    r.append("s", "e")
+    assert _debug_object(r, "s")["at"] == raw

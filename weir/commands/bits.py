@@ -10,6 +10,7 @@ from weir.commands.strings import STRING_BYTES_MAX, get_string
 from weir.commands.table import command
 from weir.errors import SYNTAX, CommandError
 from weir.state.machine import NOTIFY_GENERIC, NOTIFY_STRING, Ctx
+from weir.state.types import RawString
 
 BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
 BITFIELD_TYPE_ERROR = (
@@ -28,6 +29,13 @@ def _bit_offset(raw: bytes, hash_allowed: bool = False, bits: int = 0) -> int:
     if offset < 0 or (offset >> 3) >= STRING_BYTES_MAX:
         raise CommandError(BIT_OFFSET_ERROR)
     return offset
+
+
+def _unshare(ctx: Ctx, key: bytes, value: bytes) -> None:
+    """Store `value` at key as a raw-encoded string without signalling a change, as
+    lookupStringForBitCommand leaves a string a write did not alter."""
+    if type(value) is not RawString:
+        ctx.db.data[key] = RawString(value)
 
 
 def _grown(ctx: Ctx, key: bytes, byte_count: int) -> bytes:
@@ -54,16 +62,21 @@ def setbit_command(ctx: Ctx, argv: list[bytes]) -> int:
         raise CommandError(error)
     current = get_string(ctx, argv[1])
     exists = current is not None
-    value = bytearray(_grown(ctx, argv[1], (offset >> 3) + 1))
     byte, mask = offset >> 3, 1 << (7 - (offset & 7))
+    if current is not None and byte < len(current) and bool(current[byte] & mask) == on:
+        # bitops.c setbitCommand: a bit already so, in a string that need not grow, is
+        # no write (no WATCH touched, no change counted); the string is unshared all the
+        # same, so it is raw-encoded from now on.
+        _unshare(ctx, argv[1], current)
+        return on
+    value = bytearray(_grown(ctx, argv[1], byte + 1))
     old = 1 if value[byte] & mask else 0
     if on:
         value[byte] |= mask
     else:
         value[byte] &= ~mask
-    ctx.put(argv[1], bytes(value), keep_ttl=exists)
-    if current is None or len(current) < len(value) or old != on:  # Redis: only a change
-        ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
+    ctx.put(argv[1], RawString(value), keep_ttl=exists)
+    ctx.notify(NOTIFY_STRING, b"setbit", argv[1])  # only a change gets here
     return old
 
 
@@ -191,7 +204,7 @@ def bitop_command(ctx: Ctx, argv: list[bytes]) -> int:
             result |= number
         else:
             result ^= number
-    ctx.put(argv[2], result.to_bytes(size, "big"))
+    ctx.put(argv[2], RawString(result.to_bytes(size, "big")))
     ctx.notify(NOTIFY_STRING, b"set", argv[2])
     return size
 
@@ -287,12 +300,18 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
     writes = [op for op in ops if op.op != b"GET"]
     if not writes:
         data: bytes | bytearray = get_string(ctx, argv[1]) or b""
+        exists = grown = False
     else:
         if read_only:
             raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
-        exists = get_string(ctx, argv[1]) is not None
+        current = get_string(ctx, argv[1])
+        exists = current is not None
         highest = max(op.offset + op.bits - 1 for op in writes)
         data = bytearray(_grown(ctx, argv[1], (highest >> 3) + 1))
+        # bitops.c bitfieldGeneric: a key created or grown makes every write a change;
+        # otherwise only a write that alters its field counts.
+        grown = current is None or len(current) < len(data)
+    changes = 0
     out: list[int | None] = []
     for op in ops:
         old = _read_field(data, op.offset, op.bits, op.signed)
@@ -310,12 +329,16 @@ def _bitfield(ctx: Ctx, argv: list[bytes], read_only: bool) -> list[int | None]:
             continue
         assert isinstance(data, bytearray)
         _write_field(data, op.offset, op.bits, fitted)
+        if grown or fitted != old:
+            changes += 1
         out.append(old if op.op == b"SET" else fitted)
-    if writes:
-        ctx.put(argv[1], bytes(data), keep_ttl=exists)
-        # Redis says nothing when every write failed (OVERFLOW FAIL).
-        if any(result is not None for op, result in zip(ops, out, strict=True) if op.op != b"GET"):
-            ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
+    if changes:
+        ctx.put(argv[1], RawString(data), keep_ttl=exists)
+        ctx.machine.dirty += changes - 1
+        ctx.notify(NOTIFY_STRING, b"setbit", argv[1])
+    elif writes:
+        # No field changed: Redis has still made room and unshared the string, quietly.
+        _unshare(ctx, argv[1], bytes(data))
     return out
 
 

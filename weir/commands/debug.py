@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zlib
 from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from weir.commands.args import help_reply, parse_int
+from weir.commands.keys import is_shared_integer, refcount_of
 from weir.commands.table import command
 from weir.errors import CommandError
 from weir.resp.reply import NO_REPLY, OK, PushReply, SetReply, Status, Verbatim
 from weir.server.config_table import parse_memory
-from weir.state.types import type_of
+from weir.state.types import RawString, type_of
 
 if TYPE_CHECKING:
     from weir.server.client import Client
@@ -137,12 +139,30 @@ def _protocol(client: Client, name: bytes) -> Any:
     )
 
 
-def _memory_size(raw: bytes) -> int:
-    """debug.c: a memtoull size, more than 0 and under 4 GB."""
-    size = parse_memory(raw.decode("utf-8", "replace")) or 0
-    if not 0 < size < 4 * 1024**3:
+# Made-up addresses in the range CPython's heap objects have (id() is one).
+_SHARED_INTEGERS_AT = 0x7F0000000000
+_KEYED_AT = 0x7E0000000000
+
+
+def _address(dbi: int, key: bytes, value: Any, encoding: str) -> int:
+    """DEBUG OBJECT's `at:`. Redis modifies some strings in place, keeping their address
+    (INCR of an unshared integer, APPEND or SETRANGE of a raw string) where weir stores a
+    new object: such a string's address comes from its key. A shared integer's is fixed by
+    its value, as Redis's shared integers sit in one array; anything else is its object's
+    id (collections are modified in place in weir too)."""
+    if is_shared_integer(value, encoding):
+        return _SHARED_INTEGERS_AT + int(value) * 16
+    if encoding == "int" or type(value) is RawString:
+        return _KEYED_AT + (zlib.crc32(key, dbi) << 4)
+    return id(value)
+
+
+def _check_packed_threshold(raw: bytes) -> None:
+    """quicklist.c quicklistisSetPackedThreshold takes a memtoull size up to 4 GB less 1 MB,
+    0 restoring the default. Lists here have no quicklist nodes for it to split."""
+    size = parse_memory(raw.decode("utf-8", "replace"))
+    if size is None or size > 2**32 - 2**20:
         raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
-    return size
 
 
 @command("debug", -2, "session admin noscript loading stale")
@@ -177,7 +197,7 @@ def debug_command(client: Client, argv: list[bytes]) -> Any:
     if sub == b"protocol" and len(argv) == 3:
         return _protocol(client, argv[2].lower())
     if sub == b"quicklist-packed-threshold" and len(argv) == 3:
-        _memory_size(argv[2])
+        _check_packed_threshold(argv[2])
         return OK
     if sub == b"object" and len(argv) == 3:
         machine = server.machine
@@ -191,9 +211,10 @@ def debug_command(client: Client, argv: list[bytes]) -> Any:
         idle_s = 0 if machine.lfu else machine.idle_seconds(ctx.db, argv[2], now_s)
         # Redis's 24-bit LRU field: the access clock, or the LFU minute and counter.
         lru = ctx.db.access.get(argv[2], machine.access_since_s) & 0xFFFFFF
+        address = _address(client.db, argv[2], value, encoding)
         return Status(
-            f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} serializedlength:{size} "
-            f"lru:{lru} lru_seconds_idle:{idle_s}"
+            f"Value at:0x{address:x} refcount:{refcount_of(value, encoding)} encoding:{encoding} "
+            f"serializedlength:{size} lru:{lru} lru_seconds_idle:{idle_s}"
         )
     raise CommandError(
         f"ERR unknown subcommand '{argv[1].decode('utf-8', 'replace')[:128]}'. Try DEBUG HELP."

@@ -33,11 +33,12 @@ def get_hash(ctx: Ctx, key: bytes) -> Hash | None:
 
 
 def _hash_for_write(ctx: Ctx, key: bytes) -> Hash:
-    """The hash at key, created (and stored) when missing."""
+    """The hash at key, created (and stored) when missing. Callers signal the key once
+    written: Redis counts creating and filling it as one change."""
     value = get_hash(ctx, key)
     if value is None:
         value = Hash()
-        ctx.put(key, value)
+        ctx.db.data[key] = value
     return value
 
 
@@ -65,6 +66,7 @@ def _hset(ctx: Ctx, argv: list[bytes], name: str) -> int:
         value[argv[i]] = argv[i + 1]
     _note_size(value, ctx.limits, argv, 2)
     ctx.modified(argv[1])
+    ctx.machine.dirty += (len(argv) - 2) // 2 - 1  # t_hash.c: one change per field given
     ctx.notify(NOTIFY_HASH, b"hset", argv[1])
     return len(value) - before
 
@@ -114,6 +116,7 @@ def hdel_command(ctx: Ctx, argv: list[bytes]) -> int:
     if removed:
         ctx.notify(NOTIFY_HASH, b"hdel", argv[1])
         ctx.shrunk(argv[1], value)
+        ctx.machine.dirty += removed - 1  # one change per field, as Redis counts
     return removed
 
 

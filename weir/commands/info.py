@@ -309,7 +309,7 @@ def _keyspace(server: Server) -> Lines:
     now = server.now_ms()
     lines: Lines = []
     for db in server.machine.dbs:
-        keys = db.live_count(now)
+        keys = len(db)  # dictSize, expired keys not yet deleted included, as Redis
         if not keys:
             continue
         remaining = []
@@ -318,7 +318,7 @@ def _keyspace(server: Server) -> Lines:
                 break
             if deadline > now:
                 remaining.append(deadline - now)
-        expires = sum(1 for deadline in db.expires.values() if deadline > now)
+        expires = len(db.expires)
         avg_ttl = sum(remaining) // len(remaining) if remaining else 0
         lines.append((f"db{db.index}", f"keys={keys},expires={expires},avg_ttl={avg_ttl}"))
     return lines

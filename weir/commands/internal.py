@@ -14,7 +14,7 @@ def expire_command(ctx: Ctx, argv: list[bytes]) -> int:
     for key in argv[1:]:
         if db.is_expired(key, ctx.now_ms):
             db.delete(key)
-            ctx.modified(key)
+            ctx.signal(key)  # expiry is no change for dirty (activeExpireCycle)
             ctx.notify(NOTIFY_EXPIRED, b"expired", key)
             removed += 1
     return removed

@@ -204,11 +204,13 @@ def _rename(ctx: Ctx, argv: list[bytes], nx: bool) -> Any:
     if nx and ctx.lookup(target) is not None:
         return 0
     deadline = ctx.db.expires.get(source)
+    dirty = ctx.machine.dirty
     ctx.delete(target)  # Redis deletes a target it replaces, then adds it anew
     ctx.delete(source)
     ctx.put(target, value)
     if deadline is not None:
         ctx.set_expire(target, deadline)
+    ctx.machine.dirty = dirty + 1  # keys.c renameGenericCommand: one change for both keys
     ctx.notify(NOTIFY_GENERIC, b"rename_from", source)
     ctx.notify(NOTIFY_GENERIC, b"rename_to", target)
     return 1 if nx else OK
@@ -262,6 +264,7 @@ def copy_command(ctx: Ctx, argv: list[bytes]) -> int:
     if value is None:
         return 0
     deadline = ctx.db.expires.get(source)
+    dirty = ctx.machine.dirty
     with _in_db(ctx, target_db):
         if ctx.lookup(target) is not None:
             if not replace:
@@ -271,6 +274,7 @@ def copy_command(ctx: Ctx, argv: list[bytes]) -> int:
         if deadline is not None:
             ctx.set_expire(target, deadline)
         ctx.notify(NOTIFY_GENERIC, b"copy_to", target)
+    ctx.machine.dirty = dirty + 1  # keys.c copyCommand: one change, replaced or not
     return 1
 
 
@@ -287,10 +291,12 @@ def move_command(ctx: Ctx, argv: list[bytes]) -> int:
     with _in_db(ctx, target_db):
         if ctx.lookup(key) is not None:
             return 0
+        dirty = ctx.machine.dirty
         ctx.put(key, value)
         if deadline is not None:
             ctx.set_expire(key, deadline)
     ctx.delete(key)
+    ctx.machine.dirty = dirty + 1  # keys.c moveCommand: one change for both databases
     ctx.notify(NOTIFY_GENERIC, b"move_from", key)
     ctx.notify(NOTIFY_GENERIC, b"move_to", key, target_db)
     return 1
@@ -509,12 +515,16 @@ def object_idletime_command(ctx: Ctx, argv: list[bytes]) -> int | None:
 @command("refcount", 3, "readonly", 2, 2, 1, "@keyspace", container="object")
 def object_refcount_command(ctx: Ctx, argv: list[bytes]) -> int | None:
     value = _object_lookup(ctx, argv[2])
-    if value is None:
-        return None
-    shared = type(value) is bytes and type_of(value).encoding(value, ctx.limits) == "int"
-    if shared and 0 <= int(value) < _SHARED_INTEGERS:
-        return _SHARED_REFCOUNT
-    return 1
+    return None if value is None else refcount_of(value, type_of(value).encoding(value, ctx.limits))
+
+
+def is_shared_integer(value: Any, encoding: str) -> bool:
+    """Redis keeps 0-9999 as shared integer objects (server.c createSharedObjects)."""
+    return encoding == "int" and 0 <= int(value) < _SHARED_INTEGERS
+
+
+def refcount_of(value: Any, encoding: str) -> int:
+    return _SHARED_REFCOUNT if is_shared_integer(value, encoding) else 1
 
 
 _OBJECT_HELP = [

@@ -56,6 +56,7 @@ def _pop_many(ctx: Ctx, key: bytes, value: ListValue, left: bool, count: int) ->
     items = [pop() for _ in range(min(count, len(value)))]
     ctx.notify(NOTIFY_LIST, b"lpop" if left else b"rpop", key)
     ctx.shrunk(key, value)
+    ctx.machine.dirty += len(items) - 1  # t_list.c: one change per element popped
     return items
 
 
@@ -67,6 +68,7 @@ def _push(ctx: Ctx, key: bytes, value: ListValue | None, items: list[bytes], lef
     else:
         (value.extendleft if left else value.extend)(items)
         ctx.modified(key)
+    ctx.machine.dirty += len(items) - 1  # t_list.c: one change per element pushed
     ctx.notify(NOTIFY_LIST, b"lpush" if left else b"rpush", key)
     return len(value)
 
@@ -287,6 +289,7 @@ def lrem_command(ctx: Ctx, argv: list[bytes]) -> int:
     value.extend(kept)
     ctx.notify(NOTIFY_LIST, b"lrem", argv[1])
     ctx.shrunk(argv[1], value)
+    ctx.machine.dirty += removed - 1  # one change per element removed, as Redis counts
     return removed
 
 
@@ -296,11 +299,13 @@ def ltrim_command(ctx: Ctx, argv: list[bytes]) -> Any:
     value = get_list(ctx, argv[1])
     if value is None:
         return OK
-    bounds = clamp_range(start, end, len(value))
+    length = len(value)
+    bounds = clamp_range(start, end, length)
     ctx.notify(NOTIFY_LIST, b"ltrim", argv[1])  # even when nothing goes, as Redis does
     if bounds is None:
         ctx.delete(argv[1])
         ctx.notify(NOTIFY_GENERIC, b"del", argv[1])
+        ctx.machine.dirty += length - 1  # one change per element removed, as below
         return OK
     start, end = bounds
     right = len(value) - 1 - end
@@ -308,8 +313,10 @@ def ltrim_command(ctx: Ctx, argv: list[bytes]) -> Any:
         value.popleft()
     for _ in range(right):
         value.pop()
-    if start or right:
-        ctx.modified(argv[1])
+    # t_list.c ltrimCommand signals the key even when it trims nothing (a WATCH fails)
+    # and counts one change per element removed.
+    ctx.signal(argv[1])
+    ctx.machine.dirty += start + right
     return OK
 
 
@@ -321,6 +328,7 @@ def _move(ctx: Ctx, source: bytes, target: bytes, from_left: bool, to_left: bool
     if value is None or not value:
         return None
     destination = get_list(ctx, target)
+    dirty = ctx.machine.dirty
     item = value.popleft() if from_left else value.pop()
     popped = b"lpop" if from_left else b"rpop"
     if source == target:
@@ -334,6 +342,7 @@ def _move(ctx: Ctx, source: bytes, target: bytes, from_left: bool, to_left: bool
     _push(ctx, target, destination, [item], to_left)
     ctx.notify(NOTIFY_LIST, popped, source)
     ctx.shrunk(source, value)
+    ctx.machine.dirty = dirty + 1  # t_list.c lmoveGenericCommand: one change for both keys
     return item
 
 

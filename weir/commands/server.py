@@ -24,22 +24,23 @@ def _flush_mode(argv: list[bytes]) -> None:
 def flushdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     ctx.machine.listener.db_replaced(ctx.db, None, ctx.now_ms)
+    ctx.machine.dirty += len(ctx.db)  # db.c emptyData: one change per key, expired or not
     ctx.db.clear()
-    ctx.machine.dirty += 1
     return OK
 
 
 @command("flushall", -1, "write", categories="@keyspace @dangerous")
 def flushall_command(ctx: Ctx, argv: list[bytes]) -> Any:
     _flush_mode(argv)
+    ctx.machine.dirty += sum(len(db) for db in ctx.machine.dbs)  # one change per key
     ctx.machine.flush_all(ctx.now_ms)
-    ctx.machine.dirty += 1
     return OK
 
 
 @command("dbsize", 1, "readonly fast", categories="@keyspace")
 def dbsize_command(ctx: Ctx, argv: list[bytes]) -> int:
-    return ctx.db.live_count(ctx.now_ms)
+    # dictSize, as Redis: a key past its deadline counts until something deletes it.
+    return len(ctx.db)
 
 
 def _db_index(raw: bytes, which: str, databases: int) -> int:
@@ -66,7 +67,7 @@ def swapdb_command(ctx: Ctx, argv: list[bytes]) -> Any:
         a.expires, b.expires = b.expires, a.expires
         a.access, b.access = b.access, a.access
         a.accessed, b.accessed = b.accessed, a.accessed
-        machine.dirty += 1
+    machine.dirty += 1  # db.c swapdbCommand counts a change even for one database
     return OK
 
 

@@ -39,6 +39,7 @@ def sadd_command(ctx: Ctx, argv: list[bytes]) -> int:
     elif added:
         ctx.modified(key)
     if added:
+        ctx.machine.dirty += added - 1  # t_set.c: one change per member added
         ctx.notify(NOTIFY_SET, b"sadd", key)
     return added
 
@@ -52,6 +53,7 @@ def srem_command(ctx: Ctx, argv: list[bytes]) -> int:
     if removed:
         ctx.notify(NOTIFY_SET, b"srem", argv[1])
         ctx.shrunk(argv[1], value)
+        ctx.machine.dirty += removed - 1  # one change per member, as Redis counts
     return removed
 
 
@@ -104,6 +106,7 @@ def spop_command(ctx: Ctx, argv: list[bytes]) -> Any:
     if count >= len(value):
         members = value.sorted_if_intset()
         ctx.delete(key)
+        ctx.machine.dirty += len(members) - 1  # t_set.c: one change per member popped
         ctx.notify(NOTIFY_GENERIC, b"del", key)
         return SetReply(members)
     rng = ctx.rng()
@@ -113,6 +116,7 @@ def spop_command(ctx: Ctx, argv: list[bytes]) -> Any:
         value.remove(member)
         popped.append(member)
     ctx.modified(key)
+    ctx.machine.dirty += count - 1
     return SetReply(popped)
 
 

@@ -12,7 +12,7 @@ from weir.errors import SYNTAX, CommandError, WrongTypeError
 from weir.state.lists import ListValue
 from weir.state.machine import NOTIFY_GENERIC, NOTIFY_LIST, Ctx
 from weir.state.sets import SetValue
-from weir.state.types import Hash
+from weir.state.types import Hash, is_string
 from weir.state.zset import ZSet
 
 
@@ -36,7 +36,7 @@ def lookup_pattern(ctx: Ctx, pattern: bytes, subject: bytes) -> bytes | None:
         return None
     if field is not None:
         return value.get(field) if type(value) is Hash else None
-    return value if type(value) is bytes else None
+    return value if is_string(value) else None
 
 
 def _score(raw: bytes | None) -> tuple[float, bool]:
@@ -131,6 +131,7 @@ def sort_generic(ctx: Ctx, argv: list[bytes], readonly: bool) -> Any:
     if out:
         ctx.put(store, ListValue(out))
         ctx.notify(NOTIFY_LIST, b"sortstore", store)
+        ctx.machine.dirty += len(out) - 1  # sort.c: one change per element stored
     elif ctx.delete(store):
         ctx.notify(NOTIFY_GENERIC, b"del", store)
     return len(out)
@@ -169,13 +170,24 @@ def _sorted(ctx: Ctx, items: list[bytes], sortby: bytes | None, alpha: bool, des
     return [item for _, item in pairs]
 
 
+# Options whose arguments sortGetKeys steps over, so an argument named "store" is no STORE.
+_SKIPPED_ARGUMENTS = {b"LIMIT": 2, b"GET": 1, b"BY": 1}
+
+
 def sort_keys(argv: list[bytes]) -> list[int]:
-    """The sorted key, and the STORE destination when there is one."""
-    positions = [1]
-    for i in range(2, len(argv) - 1):
-        if argv[i].upper() == b"STORE":
-            positions.append(i + 1)
-    return positions
+    """db.c sortGetKeys: the sorted key, and the last STORE's destination. Like Redis, the
+    scan goes on at the destination itself, so `STORE store d` stores into d."""
+    store = 0
+    i = 2
+    while i < len(argv):
+        option = argv[i].upper()
+        skip = _SKIPPED_ARGUMENTS.get(option)
+        if skip is not None:
+            i += skip
+        elif option == b"STORE" and i + 1 < len(argv):
+            store = i + 1
+        i += 1
+    return [1, store] if store else [1]
 
 
 @command("sort", -2, "write denyoom movablekeys", 1, 1, 1,

@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from weir.commands.args import LONG_MAX, LONG_MIN, fits_long, parse_int
 from weir.commands.table import command
-from weir.errors import SYNTAX, CommandError
+from weir.errors import SYNTAX, CommandError, WrongTypeError
 from weir.resp.reply import OK
 from weir.state.machine import NOTIFY_GENERIC, NOTIFY_STRING, Ctx
-from weir.state.types import check_type
+from weir.state.types import FloatString, RawString, is_string
 
 # Redis's proto-max-bulk-len default: the largest string a command may build.
 STRING_BYTES_MAX = 512 * 1024 * 1024
@@ -30,8 +30,11 @@ _OK: Final = OK
 
 
 def get_string(ctx: Ctx, key: bytes) -> bytes | None:
-    """The string at key, None if missing; WRONGTYPE for other types."""
-    return ctx.lookup_as(key, bytes)
+    """The string at key (bytes or RawString), None if missing; WRONGTYPE for other types."""
+    value = ctx.lookup(key)
+    if value is not None and type(value) is not bytes and not isinstance(value, RawString):
+        raise WrongTypeError()
+    return value
 
 
 def check_string_length(size: int) -> None:
@@ -189,14 +192,14 @@ def _set_generic(
     deadline_ms: int | None = None, keep_ttl: bool = False, get: bool = False,
 ) -> Any:
     old = ctx.lookup(key)
-    if get and old is not None and type(old) is not bytes:
-        check_type(old, bytes)
+    if get and old is not None and not is_string(old):
+        raise WrongTypeError()
     if (nx and old is not None) or (xx and old is None):
         return old if get else None
     ctx.put(key, value, keep_ttl=keep_ttl)
     ctx.notify(NOTIFY_STRING, b"set", key)
     if deadline_ms is not None:
-        ctx.set_expire(key, deadline_ms)
+        ctx.db.expires[key] = deadline_ms  # part of the same change: put() signalled it
         ctx.notify(NOTIFY_GENERIC, b"expire", key)
     return old if get else OK
 
@@ -280,7 +283,7 @@ def mget_command(ctx: Ctx, argv: list[bytes]) -> list[bytes | None]:
     ctx.prefetch(argv, 1, 1)
     for key in argv[1:]:
         value = ctx.lookup(key)
-        out.append(value if type(value) is bytes else None)
+        out.append(value if type(value) is bytes or isinstance(value, RawString) else None)
     return out
 
 
@@ -319,7 +322,7 @@ def append_command(ctx: Ctx, argv: list[bytes]) -> int:
         ctx.notify(NOTIFY_STRING, b"append", argv[1])
         return len(argv[2])
     check_string_length(len(old) + len(argv[2]))
-    value = old + argv[2]
+    value = RawString(old + argv[2])
     ctx.put(argv[1], value, keep_ttl=True)
     ctx.notify(NOTIFY_STRING, b"append", argv[1])
     return len(value)
@@ -379,7 +382,7 @@ def incrbyfloat_command(ctx: Ctx, argv: list[bytes]) -> bytes:
     if result is None:
         raise CommandError(NAN_OR_INF)
     text = format_long_double(result)
-    ctx.put(argv[1], text, keep_ttl=True)
+    ctx.put(argv[1], FloatString(text), keep_ttl=True)
     ctx.notify(NOTIFY_STRING, b"incrbyfloat", argv[1])
     return text
 
@@ -429,7 +432,7 @@ def setrange_command(ctx: Ctx, argv: list[bytes]) -> int:
     base = old or b""
     if len(base) < offset:
         base += bytes(offset - len(base))
-    value = base[:offset] + patch + base[offset + len(patch) :]
+    value = RawString(base[:offset] + patch + base[offset + len(patch) :])
     ctx.put(argv[1], value, keep_ttl=True)
     ctx.notify(NOTIFY_STRING, b"setrange", argv[1])
     return len(value)
@@ -442,7 +445,7 @@ def setrange_command(ctx: Ctx, argv: list[bytes]) -> int:
 def lcs_command(ctx: Ctx, argv: list[bytes]) -> Any:
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]"""
     first, second = ctx.lookup(argv[1]), ctx.lookup(argv[2])
-    if (first is not None and type(first) is not bytes) or (second is not None and type(second) is not bytes):
+    if (first is not None and not is_string(first)) or (second is not None and not is_string(second)):
         raise CommandError("ERR The specified keys must contain string values")
     a: bytes = first or b""
     b: bytes = second or b""

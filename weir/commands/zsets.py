@@ -352,6 +352,7 @@ def _zadd(ctx: Ctx, argv: list[bytes], incr_only: bool = False) -> Any:
                 ctx.put(key, value)
             else:
                 ctx.modified(key)
+            ctx.machine.dirty += added + updated - 1  # t_zset.c: one change per element
             ctx.notify(NOTIFY_ZSET, b"zincr" if incr else b"zadd", key)
     if incr:
         return result if processed else None
@@ -378,6 +379,7 @@ def zrem_command(ctx: Ctx, argv: list[bytes]) -> int:
     if removed:
         ctx.notify(NOTIFY_ZSET, b"zrem", argv[1])
         ctx.shrunk(argv[1], value)
+        ctx.machine.dirty += removed - 1  # one change per member, as Redis counts
     return removed
 
 
@@ -450,6 +452,7 @@ def _remove_span(ctx: Ctx, key: bytes, span: Callable[[ZSet], tuple[int, int]], 
         value.remove(member)
     ctx.notify(NOTIFY_ZSET, event, key)
     ctx.shrunk(key, value)
+    ctx.machine.dirty += end - begin - 1  # one change per member, as Redis counts
     return end - begin
 
 
@@ -486,6 +489,7 @@ def _pop(ctx: Ctx, key: bytes, value: ZSet, low: bool, count: int) -> list[list[
         value.remove(member)
     ctx.notify(NOTIFY_ZSET, b"zpopmin" if low else b"zpopmax", key)
     ctx.shrunk(key, value)
+    ctx.machine.dirty += len(taken) - 1  # one change per member, as Redis counts
     return [[member, score] for score, member in taken]
 
 

@@ -93,7 +93,9 @@ class Encoder:
         try:
             handler = self._dispatch[type(value)]
         except KeyError:
-            raise TypeError(f"cannot encode reply of type {type(value).__name__}") from None
+            if not isinstance(value, bytes):  # a subclass (a raw-encoded string) is a bulk too
+                raise TypeError(f"cannot encode reply of type {type(value).__name__}") from None
+            handler = self._bulk
         handler(value, out)
 
     def _bulk(self, value: Any, out: list[bytes]) -> None:  # bytes-like

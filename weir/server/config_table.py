@@ -66,7 +66,8 @@ class Param:
 
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
                  "g": 1000**3, "gb": 1024**3}
-_MEMORY_RE = re.compile(r"([0-9]+)([a-zA-Z]*)")
+# memtoull takes no digits at all ("", "kb") as 0.
+_MEMORY_RE = re.compile(r"([0-9]*)([a-zA-Z]*)")
 _INTEGER_RE = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
@@ -76,7 +77,7 @@ def parse_memory(text: str) -> int | None:
     if match is None:
         return None
     unit = _MEMORY_UNITS.get(match.group(2).lower())
-    return None if unit is None else int(match.group(1)) * unit
+    return None if unit is None else int(match.group(1) or 0) * unit
 
 
 def boolean(text: str) -> str:

@@ -31,7 +31,9 @@ from weir.server.latency import LATENCY_MONITOR_OFF_US, LatencyMonitor
 from weir.server.persistence import Persistence
 from weir.server.writelog import SingleNodeLog
 from weir.state.keyspace import Database
+from weir.state.lists import ListValue
 from weir.state.machine import NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, KeyListener, StateMachine
+from weir.state.zset import ZSet
 
 log = logging.getLogger("weir.server")
 
@@ -692,19 +694,28 @@ class Server:
             self.slowlog_add(client, state.argv, duration_us)
 
     def serve_blocked(self) -> None:
-        """Serve clients waiting on keys that changed, first come first served."""
+        """Serve clients waiting on keys that changed, first come first served. As in
+        Redis (blocked.c handleClientsBlockedOnKeys), a key that now holds another type
+        than a waiter pops serves that waiter nothing: it keeps waiting."""
         while self.ready_keys:
             ready = list(self.ready_keys)
             self.ready_keys.clear()
             for db_key in ready:
                 queue = self.blocked_on.get(db_key)
-                while queue:
-                    client = queue[0]
+                data = self.machine.dbs[db_key[0]].data
+                skipped = 0  # waiters at the head of the queue that pop another type
+                while queue is not None and skipped < len(queue):
+                    client = queue[skipped]
                     state = client.blocked
                     assert state is not None
+                    value = data.get(db_key[1])
+                    if value is not None and type(value) is not _popped_type(state.spec):
+                        skipped += 1
+                        continue
                     started_ns = time.perf_counter_ns()
                     try:
-                        reply = self.log.submit(state.db, [state.argv], self.now_ms())
+                        argv = _served_argv(state.spec, state.argv, db_key[1])
+                        reply = self.log.submit(state.db, [argv], self.now_ms())
                     except CommandError as exc:
                         # BLMOVE onto a key of the wrong type: the waiter gets the error,
                         # the element stays, the next waiter is tried (as in Redis).
@@ -1005,6 +1016,30 @@ def redacted(argv: list[bytes]) -> list[bytes]:
     for i in hide:
         shown[i] = _REDACTED
     return shown
+
+
+# Blocking pops whose keys are all sources, and those of them that count their keys.
+_POPS_FROM_ANY_KEY: Final = frozenset({"blpop", "brpop", "bzpopmin", "bzpopmax", "blmpop", "bzmpop"})
+_NUMKEYS_BEFORE_KEYS: Final = frozenset({"blmpop", "bzmpop"})
+
+
+def _served_argv(spec: CommandSpec, argv: list[bytes], key: bytes) -> list[bytes]:
+    """The pop that serves a waiter from `key`, the key that became ready, alone: Redis
+    serves a woken client from that key whatever its other keys hold (a string there is
+    no WRONGTYPE), and from the first key to become ready when several do at once."""
+    if spec.name not in _POPS_FROM_ANY_KEY:
+        return argv
+    positions = spec.key_positions(argv)
+    if len(positions) <= 1:
+        return argv
+    first, last = positions[0], positions[-1]
+    head = [*argv[: first - 1], b"1"] if spec.name in _NUMKEYS_BEFORE_KEYS else argv[:first]
+    return [*head, key, *argv[last + 1 :]]
+
+
+def _popped_type(spec: CommandSpec) -> type:
+    """What a blocking command pops from: a sorted set (BZPOPMIN, BZMPOP...) or a list."""
+    return ZSet if "@sortedset" in spec.acl_categories else ListValue
 
 
 def _monitor_escape(arg: bytes) -> str:

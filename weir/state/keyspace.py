@@ -31,11 +31,6 @@ class Database:
         deadline = self.expires.get(key)
         return deadline is not None and deadline <= now_ms
 
-    def live_count(self, now_ms: int) -> int:
-        if not self.expires:
-            return len(self.data)
-        return len(self.data) - sum(1 for deadline in self.expires.values() if deadline <= now_ms)
-
     def delete(self, key: bytes) -> bool:
         if self.data.pop(key, None) is None:
             return False

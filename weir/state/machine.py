@@ -138,7 +138,7 @@ class Ctx:
                 if deadline is not None and deadline <= self.now_ms:
                     if self.applying:
                         db.delete(key)
-                        self.modified(key)
+                        self.signal(key)  # expiry touches WATCH, no change for dirty
                         self.notify(NOTIFY_EXPIRED, b"expired", key)
                         if self.reading:
                             self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
@@ -250,6 +250,11 @@ class Ctx:
         machine = self.machine
         if machine.notify_flags & event_class:
             machine.listener.keyspace_event(self.dbi if db < 0 else db, event, key)
+
+    def signal(self, key: bytes) -> None:
+        """Touch `key` for WATCH and blocked clients without counting a change: Redis's
+        signalModifiedKey alone, as LTRIM does when it trims nothing."""
+        self.machine.listener.key_modified(self.dbi, key)
 
 
 class StateMachine:

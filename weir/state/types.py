@@ -2,8 +2,8 @@
 
 Each type registers: its TYPE name, how it is dumped to and loaded from
 msgpack-able data (for snapshots and the digest), and its OBJECT ENCODING.
-Strings are `bytes` and hashes are `Hash` (a dict); the collection types
-register themselves from their own modules.
+Strings are `bytes` (or `RawString`) and hashes are `Hash` (a dict); the
+collection types register themselves from their own modules.
 """
 
 from __future__ import annotations
@@ -77,6 +77,40 @@ def string_encoding(value: bytes, limits: EncodingLimits) -> str:
 
 
 register(bytes, ValueType("string", 0, bytes, bytes, string_encoding))
+
+
+class RawString(bytes):
+    """A string Redis holds raw-encoded whatever its bytes: what APPEND, SETRANGE, SETBIT,
+    BITFIELD and BITOP leave, since they write into an unshared sds (t_string.c
+    dbUnshareStringValue) that no later command turns back into an int or embstr. SET,
+    INCR and the rest store plain bytes again. A snapshot stores it as any string and
+    loads it as plain bytes, as Redis's RDB load re-encodes strings."""
+
+    __slots__ = ()
+
+
+class FloatString(RawString):
+    """INCRBYFLOAT's result: Redis builds it with createStringObject, never as an integer,
+    so it reports embstr up to 44 bytes and raw beyond, whatever its digits."""
+
+    __slots__ = ()
+
+
+def is_string(value: Any) -> bool:
+    return type(value) is bytes or isinstance(value, RawString)
+
+
+def _raw_encoding(value: RawString, limits: EncodingLimits) -> str:
+    return "raw"
+
+
+def _float_encoding(value: FloatString, limits: EncodingLimits) -> str:
+    return "embstr" if len(value) <= 44 else "raw"
+
+
+# Same name and tag as bytes (TYPE, snapshots, digests alike); only their encodings differ.
+BY_CLASS[RawString] = ValueType("string", 0, bytes, RawString, _raw_encoding)
+BY_CLASS[FloatString] = ValueType("string", 0, bytes, FloatString, _float_encoding)
 
 
 # --- hashes --------------------------------------------------------------------
