@@ -262,7 +262,7 @@ def test_object_subcommands(r: redis.Redis, real: redis.Redis) -> None:
         ("OBJECT",),
     ]
     assert_same(r, real, cases)
-    assert r.object("idletime", "str") == 0
+    assert r.object("idletime", "str") in (0, 1)  # whole seconds: a second may tick in between
 
 
 def test_idle_time_follows_accesses_as_in_redis(r: redis.Redis, real: redis.Redis) -> None:

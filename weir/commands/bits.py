@@ -35,7 +35,7 @@ def _unshare(ctx: Ctx, key: bytes, value: bytes) -> None:
     """Store `value` at key as a raw-encoded string without signalling a change, as
     lookupStringForBitCommand leaves a string a write did not alter."""
     if type(value) is not RawString:
-        ctx.db.data[key] = RawString(value)
+        ctx.store(key, RawString(value), keep_ttl=True)
 
 
 def _grown(ctx: Ctx, key: bytes, byte_count: int) -> bytes:

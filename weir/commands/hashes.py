@@ -38,7 +38,7 @@ def _hash_for_write(ctx: Ctx, key: bytes) -> Hash:
     value = get_hash(ctx, key)
     if value is None:
         value = Hash()
-        ctx.db.data[key] = value
+        ctx.store(key, value)
     return value
 
 

@@ -182,7 +182,14 @@ class Ctx:
     # --- writes (only while applying) ----------------------------------------------
 
     def put(self, key: bytes, value: Any, *, keep_ttl: bool = False) -> None:
-        """Store a new value, clearing the key's TTL unless keep_ttl."""
+        """Store a new value, clearing the key's TTL unless keep_ttl: a change."""
+        self.store(key, value, keep_ttl=keep_ttl)
+        self.modified(key)
+
+    def store(self, key: bytes, value: Any, *, keep_ttl: bool = False) -> None:
+        """put() that signals and counts no change: a key made before it is filled (the
+        caller signals once, as Redis counts creating and filling as one change), or a
+        value swapped for an equal one of another encoding. A key it adds is `new`."""
         assert self.applying, "state is written only by apply"
         db = self.db
         if self.machine.notify_flags & (NOTIFY_NEW | NOTIFY_EXPIRED):
@@ -198,7 +205,6 @@ class Ctx:
                 self.machine.record_accesses()
         elif key not in db.access:
             db.access[key] = self.machine.lfu_initial(self.access_s)
-        self.modified(key)
 
     def _announce_add(self, key: bytes, keep_ttl: bool) -> None:
         """put()'s events before it stores: `expired` for a stale key it replaces unread
