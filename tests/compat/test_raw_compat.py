@@ -274,6 +274,9 @@ CASES: list[tuple[str, list[bytes]]] = [
     ("hincrbyfloat", [c("HINCRBYFLOAT", "h", "f", "1.5") + c("HSET", "h", "s", "x") + c("HINCRBYFLOAT", "h", "s", "1")]),
     ("hmget-wrongtype", [c("SET", "s", "x") + c("HMGET", "s", "a")]),
     ("hsetnx-hstrlen", [c("HSETNX", "h", "a", "xyz") + c("HSETNX", "h", "a", "q") + c("HSTRLEN", "h", "a")]),
+    # MONITOR run by EXEC is refused: its lines would land inside EXEC's reply.
+    ("monitor-in-exec", [c("MULTI") + c("MONITOR") + c("SET", "q", "1") + c("PING") + c("EXEC") + c("PING")]),
+    ("latency-histogram-empty-sub", [c("LATENCY", "HISTOGRAM", "config|")]),
 ]
 
 

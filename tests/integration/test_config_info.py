@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -314,6 +315,22 @@ def test_config_set_port_moves_the_listener() -> None:
         assert redis.Redis(port=port, socket_timeout=10).get("k") == b"v"
         assert not _listening(server.port)
         old.close()
+
+
+def test_two_port_changes_in_one_pipeline_leave_only_the_last_listening() -> None:
+    with weir_server() as server:
+        client = redis.Redis(port=server.port, socket_timeout=10)
+        first, second = free_port(), free_port()
+        with client.pipeline(transaction=False) as pipe:
+            pipe.config_set("port", first).config_set("port", second)
+            assert pipe.execute() == [True, True]
+        assert redis.Redis(port=second, socket_timeout=10).ping()
+        deadline = time.monotonic() + 5
+        while _listening(first) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _listening(first)
+        assert not _listening(server.port)
+        client.close()
 
 
 def test_config_set_port_that_cannot_be_bound(r: redis.Redis, real: redis.Redis) -> None:

@@ -281,6 +281,8 @@ def test_idle_time_follows_accesses_as_in_redis(r: redis.Redis, real: redis.Redi
         client.get("read")
     r.execute_command("CLIENT", "NO-TOUCH", "ON")
     r.get("no-touch")
+    with r.pipeline(transaction=True) as pipe:  # a read-only MULTI block too
+        pipe.get("no-touch").execute()
     r.execute_command("CLIENT", "NO-TOUCH", "OFF")
     for client in (r, real):
         assert client.object("idletime", "untouched") >= 2
@@ -295,13 +297,15 @@ def test_freq_under_an_lfu_policy(r: redis.Redis, real: redis.Redis) -> None:
         for client in (r, real):
             client.config_set("maxmemory-policy", "allkeys-lfu")
             client.config_set("lfu-log-factor", "0")  # every access counts
-            client.set("k", "v")
+            # A new key: Redis reads an older key's LRU bits as a count after the switch.
+            client.delete("lfu-key")
+            client.set("lfu-key", "v")
             for _ in range(20):
-                client.get("k")
+                client.get("lfu-key")
         cases: list[Command] = [
-            ("OBJECT", "FREQ", "k"),
+            ("OBJECT", "FREQ", "lfu-key"),
             ("OBJECT", "FREQ", "missing"),
-            ("OBJECT", "IDLETIME", "k"),
+            ("OBJECT", "IDLETIME", "lfu-key"),
         ]
         assert_same(r, real, cases)
     finally:

@@ -225,6 +225,23 @@ def test_bgrewriteaof_is_a_snapshot_that_compacts_the_log(tmp_path: Path) -> Non
         assert _client(server.port).get("k99") == b"99"
 
 
+def test_bgsave_and_bgrewriteaof_inside_exec_are_scheduled(tmp_path: Path) -> None:
+    """Redis schedules both while a transaction runs (server.in_exec); they start after."""
+    from tests.compat.raw import command, exchange
+
+    with weir_server(data_dir=tmp_path / "data") as server:
+        c = _client(server.port)
+        c.set("k", "v")
+        (reply,) = exchange(server.port, [command("MULTI") + command("BGREWRITEAOF") + command("EXEC")])
+        assert reply.startswith(b"+OK\r\n+QUEUED\r\n*1\r\n+Background append only file rewriting scheduled\r\n")
+        assert _wait_rewrite(c)["aof_rewrites"] == 1
+        (reply,) = exchange(server.port, [command("MULTI") + command("BGSAVE") + command("EXEC")])
+        assert reply.startswith(b"+OK\r\n+QUEUED\r\n*1\r\n+Background saving scheduled\r\n")
+        _wait_bgsave(c)
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        c.close()
+
+
 def test_bgrewriteaof_waits_for_a_running_snapshot(tmp_path: Path) -> None:
     """aof.c bgrewriteaofCommand: scheduled while another child runs, refused while one
     rewrite already does; BGSAVE meanwhile gets Redis's "Another child process" error."""

@@ -183,9 +183,9 @@ def latency_histogram_command(client: Client, argv: list[bytes]) -> dict[bytes, 
 
 def _lookup(raw: bytes) -> CommandSpec | None:
     """lookupCommandBySds: `name` or `container|sub`, in any case."""
-    name, _, sub = raw.lower().partition(b"|")
+    name, bar, sub = raw.lower().partition(b"|")
     spec = COMMANDS.get(name)
-    if spec is None or not sub:
+    if spec is None or not bar:
         return spec
     return spec.subcommands.get(sub.decode("utf-8", "replace"))
 

@@ -31,8 +31,9 @@ def bgsave_command(client: Client, argv: list[bytes]) -> Any:
     job = server.bgsave
     if job is not None and not job.rewrite:
         raise CommandError("ERR Background save already in progress")
-    if job is not None:
-        if len(argv) == 2:
+    # Inside EXEC (client.multi is set while it runs) Redis schedules it too (in_exec).
+    if job is not None or client.multi is not None:
+        if len(argv) == 2 or client.multi is not None:
             server.bgsave_scheduled = True
             return Status("Background saving scheduled")
         raise CommandError(
@@ -50,7 +51,7 @@ def bgrewriteaof_command(client: Client, argv: list[bytes]) -> Any:
     job = server.bgsave
     if job is not None and job.rewrite:
         raise CommandError("ERR Background append only file rewriting already in progress")
-    if job is not None:
+    if job is not None or client.multi is not None:  # inside EXEC too, as Redis's in_exec
         server.rewrite_stats.scheduled = True
         return Status("Background append only file rewriting scheduled")
     server.start_bgsave(rewrite=True)

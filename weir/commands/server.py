@@ -79,6 +79,8 @@ def time_command(ctx: Ctx, argv: list[bytes]) -> list[bytes]:
 
 @command("monitor", 1, "session admin noscript loading stale")
 def monitor_command(client: Client, argv: list[bytes]) -> Any:
+    if client.multi is not None:  # run by EXEC: its lines would land inside EXEC's reply
+        raise CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client")
     server = client.server
     if not client.monitor:
         client.monitor = True

@@ -99,7 +99,7 @@ def _exec(client: Client, queued: list[list[bytes]]) -> None:
             client, [queued[i] for i in state_positions], lambda: marks.append(time.perf_counter_ns())
         )
     else:
-        ctx = server.machine.reader(client.db, server.now_ms())
+        ctx = server.machine.reader(client.db, server.now_ms(), not client.no_touch)
         marks.append(time.perf_counter_ns())
         results = []
         for i in state_positions:

@@ -163,6 +163,7 @@ class Server:
         self.channels: dict[bytes, dict[Client, None]] = {}
         self.patterns: dict[bytes, dict[Client, None]] = {}
         self.shard_channels: dict[bytes, dict[Client, None]] = {}
+        self._pattern_matchers: dict[bytes, Callable[[bytes], bool]] = {}
         self.slowlog: deque[SlowlogEntry] = deque(maxlen=SLOWLOG_ENTRIES_MAX_DEFAULT)
         self.slowlog_next_id = 0
         self.slowlog_threshold_us = 10_000
@@ -518,6 +519,10 @@ class Server:
                 listener.close()
                 raise
         self._server.close()
+        if self._rebinding is not None and not self._rebinding.done():
+            # An earlier CONFIG SET port whose listener is not serving yet: it never will.
+            self._rebinding.remove_done_callback(self._rebound)
+            self._rebinding.add_done_callback(_close_unused_listener)
         self.port = port
         if listener is not None:
             # Connections wait in the listen backlog until the new server accepts them.
@@ -537,6 +542,9 @@ class Server:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._rebinding is not None and not self._rebinding.done():
+            self._rebinding.remove_done_callback(self._rebound)
+            self._rebinding.add_done_callback(_close_unused_listener)
         for client in list(self.clients.values()):
             client.close()
         if self._server is not None:
@@ -812,6 +820,8 @@ class Server:
             members.pop(client, None)
             if not members:
                 del table[name]
+                if table is self.patterns:
+                    self._pattern_matchers.pop(name, None)
 
     def unsubscribe(self, table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
         self._drop_sub(table, name, client)
@@ -847,8 +857,14 @@ class Server:
                 client.push(PushReply([b"message", channel, message]))
                 receivers += 1
         if self.patterns:
+            matchers = self._pattern_matchers
             for pattern, members in list(self.patterns.items()):
-                if compile_glob(pattern)(channel):
+                # Compiled once per pattern, not through compile_glob's bounded cache:
+                # past its size every publish would compile every pattern again.
+                matcher = matchers.get(pattern)
+                if matcher is None:
+                    matcher = matchers[pattern] = compile_glob(pattern)
+                if matcher(channel):
                     for client in list(members):
                         client.wrote = client.wrote or of_write
                         client.push(PushReply([b"pmessage", pattern, channel, message]))
@@ -1040,6 +1056,11 @@ def _served_argv(spec: CommandSpec, argv: list[bytes], key: bytes) -> list[bytes
 def _popped_type(spec: CommandSpec) -> type:
     """What a blocking command pops from: a sorted set (BZPOPMIN, BZMPOP...) or a list."""
     return ZSet if "@sortedset" in spec.acl_categories else ListValue
+
+
+def _close_unused_listener(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        task.result().close()
 
 
 def _monitor_escape(arg: bytes) -> str:
