@@ -126,12 +126,18 @@ def test_a_write_after_a_slow_command_gets_a_fresh_clock(tmp_path: Path) -> None
         server.close_storage()
 
 
-async def _failing_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
-    server, clients, transports = _three_clients(tmp_path)
+def _failing_disk(server: Server) -> FailingFileIO:
+    """The log's disk, now failing every write (a full disk) until write_bytes_left is None."""
     assert server.persistence is not None
     disk = FailingFileIO()
     disk.write_bytes_left = 0
     server.persistence.storage._io = disk
+    return disk
+
+
+async def _failing_pass(tmp_path: Path) -> tuple[Server, list[_Transport]]:
+    server, clients, transports = _three_clients(tmp_path)
+    disk = _failing_disk(server)
     clients[0].data_received(_command(b"SET", b"a", b"1"))
     clients[1].data_received(_command(b"GET", b"a"))
     await asyncio.sleep(0)
@@ -158,10 +164,7 @@ def test_a_failed_write_holds_only_its_own_acknowledgement(tmp_path: Path) -> No
 
 async def _exec_refused(tmp_path: Path) -> list[bytes]:
     server, clients, transports = _three_clients(tmp_path)
-    assert server.persistence is not None
-    disk = FailingFileIO()
-    disk.write_bytes_left = 0
-    server.persistence.storage._io = disk
+    disk = _failing_disk(server)
     clients[0].data_received(_command(b"SET", b"a", b"1"))
     await asyncio.sleep(0)
     assert server.persistence.write_error is not None

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from tests.unit.log.helpers import FailingFileIO
-from tests.unit.test_group_commit import _command, _three_clients, _Transport
+from tests.unit.test_group_commit import _command, _failing_disk, _three_clients, _Transport
 from weir.config import Settings
 from weir.server.client import Client
 from weir.server.server import Server
@@ -47,10 +47,7 @@ def test_a_notification_waits_for_its_write_like_the_reply(tmp_path: Path) -> No
 
 async def _failing_pass(tmp_path: Path) -> tuple[Server, list[_Transport], FailingFileIO]:
     server, clients, transports = _listening(tmp_path)
-    assert server.persistence is not None
-    disk = FailingFileIO()
-    disk.write_bytes_left = 0
-    server.persistence.storage._io = disk
+    disk = _failing_disk(server)
     clients[0].data_received(_command(b"SET", b"a", b"1"))
     await asyncio.sleep(0)
     return server, transports, disk
