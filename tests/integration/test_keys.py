@@ -370,3 +370,22 @@ def test_dbsize_and_info_keyspace_count_expired_keys_not_yet_deleted(r: redis.Re
     finally:
         for client in (r, real):
             client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_a_read_that_meets_an_expired_key_has_it_deleted(r: redis.Redis, real: redis.Redis) -> None:
+    """expire.tcl "Redis should lazy expire keys": with active expiry off, the keys a
+    read finds expired are gone for DBSIZE right after (through the log, as the sweep's)."""
+    sizes = {}
+    for name, client in (("weir", r), ("redis", real)):
+        client.flushdb()
+        client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        try:
+            for key in ("lazy1", "lazy2", "lazy3"):
+                client.psetex(key, 100, "a")
+            time.sleep(0.25)
+            before = client.dbsize()
+            assert client.mget("lazy1", "lazy2", "lazy3") == [None, None, None]
+            sizes[name] = (before, client.dbsize(), client.info("stats")["expired_keys"] > 0)
+        finally:
+            client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    assert sizes["weir"] == sizes["redis"] == (3, 0, True)

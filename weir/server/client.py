@@ -175,8 +175,9 @@ class Client(asyncio.Protocol):
                     break
                 # Not a bound-method local: compiled, self._dispatch is a direct C call.
                 self._dispatch(argv)
-            if self.server.machine.dbs[self.db].accessed:
-                self.server.record_accesses_soon()
+            machine = self.server.machine
+            if machine.dbs[self.db].accessed or machine.expired_seen:
+                self.server.after_pass_soon()
         if reader.error is not None and not self.closing:
             # A reply like any: counted in errorstats, silenced by CLIENT REPLY OFF.
             self.reply_error(reader.error.message)

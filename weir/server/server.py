@@ -197,7 +197,7 @@ class Server:
         self.persistence: Persistence | None = None
         self.held: dict[Client, None] = {}
         self._commit_scheduled = False
-        self._record_scheduled = False
+        self._after_pass_scheduled = False
         self._sync_worker: SyncWorker | None = None
         self._everysec_task: asyncio.Task[None] | None = None
         self._retry_handle: asyncio.TimerHandle | None = None
@@ -285,23 +285,43 @@ class Server:
             return False
         return True
 
-    def record_accesses_soon(self) -> None:
-        """Settle the keys this loop pass's commands found into the access dicts at the
-        end of the pass, once for all clients, while the keyspace lines they touched are
-        still cached (StateMachine.record_accesses)."""
-        if self._record_scheduled:
+    def after_pass_soon(self) -> None:
+        """At the end of this loop pass, once for all clients: settle the keys its
+        commands found into the access dicts, while the keyspace lines they touched are
+        still cached (StateMachine.record_accesses), and delete the expired keys its
+        reads met."""
+        if self._after_pass_scheduled:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # driven without a loop (tests): now
-            self.machine.record_accesses()
+            self._after_pass()
             return
-        self._record_scheduled = True
-        loop.call_soon(self._record_accesses)
+        self._after_pass_scheduled = True
+        loop.call_soon(self._after_pass)
 
-    def _record_accesses(self) -> None:
-        self._record_scheduled = False
+    def _after_pass(self) -> None:
+        self._after_pass_scheduled = False
         self.machine.record_accesses()
+        if self.machine.expired_seen:
+            self.expire_seen()
+
+    def expire_seen(self) -> int:
+        """Redis's lazy expiry: propose the deletion of the expired keys reads met, as the
+        active sweep does (the entry deletes those still due at its ts). Not while writes
+        are refused or clients paused: Redis expires nothing during a pause either."""
+        seen, self.machine.expired_seen = self.machine.expired_seen, []
+        persistence = self.persistence
+        if self.pause_mode is not None or (persistence is not None and persistence.write_error is not None):
+            return 0
+        by_db: dict[int, dict[bytes, None]] = {}
+        for db, key in seen:
+            by_db.setdefault(db, {})[key] = None
+        removed = 0
+        for db, keys in by_db.items():
+            removed += self.propose_internal(db, [b"__expire", *keys])
+        self.stats.expired_keys += removed
+        return removed
 
     def _group_commit(self) -> None:
         """Once per event-loop pass: one append for every write of the pass, one fsync
@@ -357,7 +377,9 @@ class Server:
         self._release_held()
 
     def after_batch(self) -> None:
-        """Embedded mode (no event loop): make the batch durable as the policy says."""
+        """Embedded mode (no event loop): what the end of a loop pass does, then make the
+        batch durable as the policy says."""
+        self._after_pass()
         persistence = self.persistence
         if persistence is None:
             return

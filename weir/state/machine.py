@@ -142,7 +142,13 @@ class Ctx:
                         self.notify(NOTIFY_EXPIRED, b"expired", key)
                         if self.reading:
                             self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
-                    elif self.machine.notify_flags & NOTIFY_KEY_MISS:
+                        return None
+                    # A read never deletes: the server proposes the deletion after the
+                    # pass (Redis's lazy expiry, through the log like active expiry).
+                    seen = self.machine.expired_seen
+                    if len(seen) < ACCESSED_KEYS_MAX:  # past it, active expiry gets them
+                        seen.append((self.dbi, key))
+                    if self.machine.notify_flags & NOTIFY_KEY_MISS:
                         self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
                     return None
             if self.touch:
@@ -283,6 +289,8 @@ class StateMachine:
         self._lfu_random = random.Random(0)
         self.touching = True  # False while a snapshot child runs (no copy-on-write of it)
         self.access_since_s = 0  # what a key with no access recorded counts from
+        # Expired keys reads met, (db, key): the server proposes their deletion.
+        self.expired_seen: list[tuple[int, bytes]] = []
         # The classes of keyspace events to report (NOTIFY_*); 0 unless K or E is on,
         # so with notifications off every notify() stops at one test.
         self.notify_flags = 0
