@@ -162,7 +162,7 @@ static PyObject *prefetch_frames(PyObject *self, PyObject *const *args, Py_ssize
 /* record_accesses(data, access, keys, clock): access[key] = clock for each key of the list
  * keys that data still holds, then empty keys. Reads append their keys to such a list
  * (one list append, no cache miss); this settles a whole batch of them at once, with
- * both dicts' lines prefetched a round at a time so the misses overlap. */
+ * the access dict's lines prefetched a round at a time so the misses overlap. */
 static PyObject *record_accesses(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyList_CheckExact(args[2])) {
         PyErr_SetString(PyExc_TypeError, "record_accesses(dict, dict, list, clock)");
@@ -180,7 +180,8 @@ static PyObject *record_accesses(PyObject *self, PyObject *const *args, Py_ssize
     for (Py_ssize_t start = 0; start < n; start += ROUND) {
         Py_ssize_t count = n - start < ROUND ? n - start : ROUND;
 #ifdef WEIR_PREFETCH
-        if (worth_prefetching(data)) prefetch_round((PyDictObject *)data, items + start, count);
+        /* Only the access dict: the server settles a loop pass's keys at its end, when
+         * the keyspace lines the commands just touched are still cached. */
         if (worth_prefetching(access)) prefetch_round((PyDictObject *)access, items + start, count);
 #endif
         for (Py_ssize_t i = start; i < start + count; i++) {
