@@ -3,6 +3,7 @@ counter of evict.c, on a state machine whose clocks the test sets."""
 
 from __future__ import annotations
 
+import random
 import sys
 
 import pytest
@@ -147,6 +148,7 @@ def test_freq_needs_an_lfu_policy_and_idletime_an_lru_one() -> None:
 
 def test_lfu_counter_grows_logarithmically_and_decays_per_minute() -> None:
     node = Node()
+    node.machine.lfu_draw = random.Random(0).random  # as the server gives it
     node.machine.set_access_policy(True, node.now_s)
     node.run(b"SET", b"k", b"v")
     assert node.run(b"OBJECT", b"FREQ", b"k") == LFU_INIT_VAL

@@ -32,6 +32,7 @@ _OK: Final = OK
 def get_string(ctx: Ctx, key: bytes) -> bytes | None:
     """The string at key (bytes or RawString), None if missing; WRONGTYPE for other types."""
     value = ctx.lookup(key)
+    # is_string(), inlined: GET's hot path makes no call to an interpreted module for it.
     if value is not None and type(value) is not bytes and not isinstance(value, RawString):
         raise WrongTypeError()
     return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import time
 from collections import deque
@@ -143,6 +144,7 @@ class Server:
         self.settings = settings
         self.machine = StateMachine(resolve_write, settings.databases)
         self.machine.listener = _Listener(self)
+        self.machine.lfu_draw = random.Random().random
         # Keys loaded from a snapshot carry no access time: they count from the start.
         self.machine.access_since_s = int(time.time())
         self.machine.is_read = is_read
@@ -541,10 +543,7 @@ class Server:
                 listener.close()
                 raise
         self._server.close()
-        if self._rebinding is not None and not self._rebinding.done():
-            # An earlier CONFIG SET port whose listener is not serving yet: it never will.
-            self._rebinding.remove_done_callback(self._rebound)
-            self._rebinding.add_done_callback(_close_unused_listener)
+        self._abandon_rebinding()
         self.port = port
         if listener is not None:
             # Connections wait in the listen backlog until the new server accepts them.
@@ -552,6 +551,12 @@ class Server:
                 loop.create_server(lambda: Client(self), sock=listener, backlog=511)
             )
             self._rebinding.add_done_callback(self._rebound)
+
+    def _abandon_rebinding(self) -> None:
+        """An earlier CONFIG SET port whose listener is not serving yet never will."""
+        if self._rebinding is not None and not self._rebinding.done():
+            self._rebinding.remove_done_callback(self._rebound)
+            self._rebinding.add_done_callback(_close_unused_listener)
 
     def _rebound(self, task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is None:
@@ -564,9 +569,7 @@ class Server:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        if self._rebinding is not None and not self._rebinding.done():
-            self._rebinding.remove_done_callback(self._rebound)
-            self._rebinding.add_done_callback(_close_unused_listener)
+        self._abandon_rebinding()
         for client in list(self.clients.values()):
             client.close()
         if self._server is not None:

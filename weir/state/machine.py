@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -35,8 +34,8 @@ log = logging.getLogger("weir.state")
 
 DATABASES = 16
 LFU_INIT_VAL = 5  # a new key's LFU counter (evict.c), so it is not evicted at once
-# Reads list the keys they find; past this many, the lookup records them at once (the
-# server records them every 100 ms): a bound on the keys the lists keep alive.
+# Lookups list the keys they find; past this many, the lookup records them at once (the
+# server records them at the end of each loop pass): a bound on the keys lists keep alive.
 ACCESSED_KEYS_MAX = 65_536
 
 # Keyspace notification classes, the bits of notify-keyspace-events (server.h NOTIFY_*).
@@ -155,12 +154,7 @@ class Ctx:
                 if self.machine.lfu:
                     self.machine.note_lfu_access(db, key, self.access_s)
                 else:
-                    # A list append now, the dict store (a cache miss or three) later,
-                    # for a whole batch of keys at once (record_accesses).
-                    accessed = db.accessed
-                    accessed.append(key)
-                    if len(accessed) > ACCESSED_KEYS_MAX:
-                        self.machine.record_accesses()
+                    self._list_access(db, key)
         elif self.machine.notify_flags & NOTIFY_KEY_MISS and (not self.applying or self.reading):
             # Reads that miss (lookupKeyRead); a write's own lookups never notify a miss.
             self.notify(NOTIFY_KEY_MISS, b"keymiss", key)
@@ -205,12 +199,17 @@ class Ctx:
             db.expires.pop(key, None)
         # A new value is fresh (createObject); under LFU it keeps the key's count (dbSetValue).
         if not self.machine.lfu:
-            accessed = db.accessed
-            accessed.append(key)
-            if len(accessed) > ACCESSED_KEYS_MAX:
-                self.machine.record_accesses()
+            self._list_access(db, key)
         elif key not in db.access:
             db.access[key] = self.machine.lfu_initial(self.access_s)
+
+    def _list_access(self, db: Database, key: bytes) -> None:
+        """An access under LRU: a list append now, the dict store (a cache miss or three)
+        later, for a whole batch of keys at once (StateMachine.record_accesses)."""
+        accessed = db.accessed
+        accessed.append(key)
+        if len(accessed) > ACCESSED_KEYS_MAX:
+            self.machine.record_accesses()
 
     def _announce_add(self, key: bytes, keep_ttl: bool) -> None:
         """put()'s events before it stores: `expired` for a stale key it replaces unread
@@ -286,7 +285,9 @@ class StateMachine:
         self.lfu = False
         self.lfu_log_factor = 10
         self.lfu_decay_time_min = 1
-        self._lfu_random = random.Random(0)
+        # LFU's logarithmic increment draws from the server's RNG (the counter is local
+        # bookkeeping, never state); without one, every access counts (lfu-log-factor 0).
+        self.lfu_draw: Callable[[], float] | None = None
         self.touching = True  # False while a snapshot child runs (no copy-on-write of it)
         self.access_since_s = 0  # what a key with no access recorded counts from
         # Expired keys reads met, (db, key): the server proposes their deletion.
@@ -448,7 +449,7 @@ class StateMachine:
         return max(0, now_s - db.access.get(key, self.access_since_s))
 
     def lfu_initial(self, now_s: int) -> int:
-        return ((now_s // 60) & 0xFFFF) << 8 | LFU_INIT_VAL
+        return _lfu_packed(now_s, LFU_INIT_VAL)
 
     def lfu_counter(self, db: Database, key: bytes, now_s: int) -> int:
         """LFUDecrAndReturn: the counter less one per lfu-decay-time minutes idle."""
@@ -468,9 +469,10 @@ class StateMachine:
         counter = self.lfu_counter(db, key, now_s)
         if counter < 255:
             base = max(0, counter - LFU_INIT_VAL)
-            if self._lfu_random.random() < 1.0 / (base * self.lfu_log_factor + 1):
+            draw = self.lfu_draw
+            if draw is None or draw() < 1.0 / (base * self.lfu_log_factor + 1):
                 counter += 1
-        db.access[key] = ((now_s // 60) & 0xFFFF) << 8 | counter
+        db.access[key] = _lfu_packed(now_s, counter)
 
     # --- whole-state views ---------------------------------------------------------
 
@@ -494,3 +496,8 @@ class StateMachine:
         for db in self.dbs:
             self.listener.db_replaced(db, None, now_ms)
             db.clear()
+
+
+def _lfu_packed(now_s: int, counter: int) -> int:
+    """Redis's 24 LFU bits: the minute of the access (16 bits) and the counter (8)."""
+    return ((now_s // 60) & 0xFFFF) << 8 | counter
